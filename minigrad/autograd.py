@@ -1,0 +1,300 @@
+"""Reverse-mode automatic differentiation: function nodes and the backward pass.
+
+Every operation is a :class:`Function`. Calling one runs ``forward`` on raw arrays
+and, when gradients are wanted, records a node of the graph: the function keeps
+strong references to its input tensors and *weak* references to its outputs, while
+each output keeps a strong reference to the function that created it (its
+``creator``). Dropping the final tensor therefore frees the whole graph: there is
+no reference cycle.
+
+``backward`` receives the gradients of the outputs as :class:`~minigrad.Tensor`
+objects and returns the gradients of the inputs, written with minigrad ops. Under
+``create_graph=True`` those ops are themselves recorded, which is how second
+derivatives (``gradgradcheck``, the contractive penalty) come for free.
+
+The backward pass visits functions in decreasing ``generation`` (one more than the
+largest generation of its inputs) with a heap, iteratively: a node's gradient is
+complete before it is used, and a chain of 10,000 ops needs no recursion.
+"""
+
+import contextlib
+import heapq
+import traceback
+import weakref
+
+from minigrad.backend import get_array_module
+
+
+class Config:
+    """Global switches of the engine (use the context managers, not these fields)."""
+
+    enable_grad = True
+    anomaly = False
+    backward_hook = None  # callable(function, grad_outputs, grad_inputs), see minigrad.viz.trace_backward
+
+
+@contextlib.contextmanager
+def _set_grad_enabled(mode):
+    previous = Config.enable_grad
+    Config.enable_grad = mode
+    try:
+        yield
+    finally:
+        Config.enable_grad = previous
+
+
+def no_grad():
+    """Context manager in which no graph is recorded (evaluation, optimizer updates)."""
+    return _set_grad_enabled(False)
+
+
+def enable_grad():
+    """Context manager that turns graph recording back on inside ``no_grad``."""
+    return _set_grad_enabled(True)
+
+
+def is_grad_enabled():
+    return Config.enable_grad
+
+
+class AnomalyError(FloatingPointError):
+    """A NaN or Inf appeared while :func:`detect_anomaly` was active."""
+
+
+@contextlib.contextmanager
+def detect_anomaly():
+    """Raise at the first NaN/Inf produced in forward or backward, naming the op and
+    the line of user code that created it. Slower: use it to debug, not to train."""
+    previous = Config.anomaly
+    Config.anomaly = True
+    try:
+        yield
+    finally:
+        Config.anomaly = previous
+
+
+def _user_frame(stack):
+    """The innermost frame of the stack that is not inside minigrad itself."""
+    for frame in reversed(stack):
+        if "/minigrad/" not in frame.filename.replace("\\", "/"):
+            return frame
+    return stack[-1] if stack else None
+
+
+def _check_finite(function, arrays, where):
+    for index, array in enumerate(arrays):
+        if array is None:
+            continue
+        xp = get_array_module(array)
+        if xp.issubdtype(array.dtype, xp.floating) and not bool(xp.isfinite(array).all()):
+            frame = _user_frame(getattr(function, "_stack", None) or [])
+            origin = f" (created at {frame.filename}:{frame.lineno}: {frame.line})" if frame else ""
+            kind = "NaN" if bool(xp.isnan(array).any()) else "Inf"
+            raise AnomalyError(f"{function.name}: {kind} in {where} {index}{origin}")
+
+
+class Function:
+    """Base class of every differentiable operation, library ops and user ops alike.
+
+    Subclass it and write two methods side by side::
+
+        class Cube(Function):
+            '''y = x³ ;  dy/dx = 3x²'''
+            def forward(self, x):            # raw arrays in, raw array(s) out
+                return x ** 3
+            def backward(self, gy):          # Tensors in, Tensors out
+                x, = self.inputs
+                return gy * 3 * x ** 2
+
+        y = Cube()(x)
+
+    ``forward`` receives the arrays of the inputs (NumPy or CuPy: take the array
+    module with ``xp = get_array_module(x)``) and returns an array or a tuple of
+    arrays. ``backward`` receives one gradient Tensor per output and returns one
+    gradient per input (a tuple, or a single Tensor for one input; None for an input
+    that gets no gradient). Write it with minigrad ops on ``self.inputs`` (Tensors)
+    so that it can itself be differentiated. A Function object is used once.
+    """
+
+    inputs = None
+    outputs = None
+    generation = 0
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+    def __call__(self, *inputs):
+        from minigrad.tensor import Tensor, as_tensor
+
+        tensors = tuple(x if isinstance(x, Tensor) else as_tensor(x, like=inputs) for x in inputs)
+        arrays = [t.data for t in tensors]
+        if len(arrays) > 1:
+            get_array_module(*arrays, op=self.name)  # refuses mixed backends
+        if Config.anomaly:
+            self._stack = traceback.extract_stack()[:-1]
+        ys = self.forward(*arrays)
+        if not isinstance(ys, tuple):
+            ys = (ys,)
+        outputs = tuple(Tensor._wrap(y) for y in ys)
+        if Config.anomaly:
+            _check_finite(self, [o.data for o in outputs], "output")
+        if Config.enable_grad and any(t.requires_grad for t in tensors):
+            self.generation = max(t.generation for t in tensors)
+            for output in outputs:
+                output.creator = self
+                output.generation = self.generation + 1
+                output.requires_grad = True
+            self.inputs = tensors
+            self.outputs = tuple(weakref.ref(o) for o in outputs)
+            if len(outputs) > 1:
+                self._output_meta = [(y.shape, y.dtype) for y in ys]
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def forward(self, *arrays):
+        raise NotImplementedError(f"{self.name}.forward is not written yet")
+
+    def backward(self, *grad_outputs):
+        raise NotImplementedError(f"{self.name}.backward is not written yet")
+
+    def release(self):
+        """Drop what forward kept for backward (called after backward unless retain_graph)."""
+        self.__dict__.clear()
+        self._freed = True
+
+
+def _grad_outputs_of(function):
+    from minigrad.tensor import Tensor
+
+    grads = []
+    for index, ref in enumerate(function.outputs):
+        output = ref()
+        grad = None if output is None else output._pending_grad
+        if grad is None:  # an output nobody used: its gradient is zero
+            shape, dtype = function._output_meta[index]
+            xp = get_array_module(function.inputs[0].data)
+            grad = Tensor._wrap(xp.zeros(shape, dtype=dtype))
+        grads.append(grad)
+    return grads
+
+
+def run_backward(outputs, grad_outputs, *, retain_graph=False, create_graph=False, inputs=None, allow_unused=False):
+    """The backward pass shared by ``Tensor.backward`` and :func:`grad`.
+
+    With ``inputs=None`` gradients are accumulated into the ``.grad`` of the leaves
+    (and of tensors that called ``retain_grad()``). Otherwise the gradients of
+    ``inputs`` are returned and no ``.grad`` is touched.
+    """
+    # Each tensor collects its incoming gradient in ``_pending_grad`` while the pass
+    # runs; ``touched`` remembers them so they can be cleared at the end.
+    touched = []
+    heap = []
+    seen = set()
+
+    def add_grad(tensor, grad):
+        if tensor._pending_grad is None:
+            tensor._pending_grad = grad
+            touched.append(tensor)
+        else:
+            tensor._pending_grad = tensor._pending_grad + grad
+
+    def push(function):
+        if id(function) not in seen:
+            seen.add(id(function))
+            heapq.heappush(heap, (-function.generation, len(seen), function))
+
+    wanted = None if inputs is None else {id(t) for t in inputs}
+    results = None
+    try:
+        with _set_grad_enabled(create_graph):
+            for output, grad in zip(outputs, grad_outputs):
+                add_grad(output, grad)
+                if output.creator is not None:
+                    push(output.creator)
+            while heap:
+                function = heapq.heappop(heap)[2]
+                if getattr(function, "_freed", False):
+                    raise RuntimeError(
+                        "Trying to backward through the graph a second time: the values saved by the first "
+                        "backward() were freed. Pass retain_graph=True to the first backward() (or to grad()) "
+                        "if you need to backward twice."
+                    )
+                grad_outputs_here = _grad_outputs_of(function)
+                grad_inputs = function.backward(*grad_outputs_here)
+                if not isinstance(grad_inputs, tuple):
+                    grad_inputs = (grad_inputs,)
+                if len(grad_inputs) != len(function.inputs):
+                    raise RuntimeError(
+                        f"{function.name}.backward returned {len(grad_inputs)} gradients for "
+                        f"{len(function.inputs)} inputs"
+                    )
+                if Config.anomaly:
+                    _check_finite(function, [g.data for g in grad_inputs if g is not None], "gradient of input")
+                if Config.backward_hook is not None:
+                    Config.backward_hook(function, grad_outputs_here, grad_inputs)
+                for index, (x, gx) in enumerate(zip(function.inputs, grad_inputs)):
+                    if gx is None or not x.requires_grad:
+                        continue
+                    if gx.shape != x.shape:
+                        raise RuntimeError(
+                            f"{function.name}.backward returned a gradient of shape {gx.shape} for input "
+                            f"{index} of shape {x.shape}"
+                        )
+                    add_grad(x, gx)
+                    if x.creator is not None:
+                        push(x.creator)
+                if not retain_graph:
+                    function.release()
+            if wanted is None:
+                for tensor in touched:
+                    if tensor.creator is None or tensor._retains_grad:
+                        grad = tensor._pending_grad
+                        tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+            else:
+                results = []
+                for index, tensor in enumerate(inputs):
+                    grad = tensor._pending_grad
+                    if grad is None and not allow_unused:
+                        raise RuntimeError(
+                            f"grad: input {index} (shape {tensor.shape}) is not part of the graph of the "
+                            "outputs (pass allow_unused=True to get None for it)"
+                        )
+                    results.append(grad)
+    finally:
+        for tensor in touched:
+            tensor._pending_grad = None
+    return results
+
+
+def grad(outputs, inputs, grad_outputs=None, *, retain_graph=None, create_graph=False, allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple.
+
+    Like ``torch.autograd.grad``: nothing is accumulated into ``.grad``. With
+    ``create_graph=True`` the returned gradients are part of a graph themselves and
+    can be differentiated again (the graph is then retained by default).
+    """
+    from minigrad.tensor import Tensor, ones_like_tensor
+
+    single_input = isinstance(inputs, Tensor)
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if single_input else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = []
+        for output in outputs:
+            if output.size != 1:
+                raise RuntimeError(
+                    f"grad: grad_outputs can be omitted only for outputs with one element; got shape {output.shape}"
+                )
+            grad_outputs.append(ones_like_tensor(output))
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    for index, tensor in enumerate(inputs):
+        if not tensor.requires_grad:
+            raise RuntimeError(f"grad: input {index} (shape {tensor.shape}) does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    results = run_backward(
+        outputs, list(grad_outputs), retain_graph=retain_graph, create_graph=create_graph, inputs=inputs,
+        allow_unused=allow_unused,
+    )
+    return tuple(results)
