@@ -1,0 +1,1 @@
+"""Test helpers for minigrad (e.g. the strict CuPy stand-in, strict_cupy)."""
