@@ -24,6 +24,8 @@ import weakref
 
 from minigrad.backend import get_array_module
 
+_tensor = None  # the minigrad.tensor module, bound when it is imported (it imports this one)
+
 
 class Config:
     """Global switches of the engine (use the context managers, not these fields)."""
@@ -125,31 +127,46 @@ class Function:
         return type(self).__name__
 
     def __call__(self, *inputs):
-        from minigrad.tensor import Tensor, as_tensor
-
-        tensors = tuple(x if isinstance(x, Tensor) else as_tensor(x, like=inputs) for x in inputs)
+        # This is the hottest path of the engine: keep it to plain loops and lookups.
+        tensors = inputs
+        for x in inputs:
+            if not isinstance(x, _tensor.Tensor):
+                tensors = tuple(_tensor.as_tensor(x, like=inputs) for x in inputs)
+                break
         arrays = [t.data for t in tensors]
         if len(arrays) > 1:
-            get_array_module(*arrays, op=self.name)  # refuses mixed backends
+            first = type(arrays[0])
+            for array in arrays:
+                if type(array) is not first:
+                    get_array_module(*arrays, op=self.name)  # refuses mixed backends
+                    break
         if Config.anomaly:
             self._stack = traceback.extract_stack()[:-1]
         ys = self.forward(*arrays)
         if not isinstance(ys, tuple):
             ys = (ys,)
-        outputs = tuple(Tensor._wrap(y) for y in ys)
+        wrap = _tensor.Tensor._wrap
+        outputs = tuple([wrap(y) for y in ys])
         if Config.anomaly:
             _check_finite(self, [o.data for o in outputs], "output")
-        if Config.enable_grad and any(t.requires_grad for t in tensors):
-            self.generation = max(t.generation for t in tensors)
-            for output in outputs:
-                output.creator = self
-                output.generation = self.generation + 1
-                output.requires_grad = True
-            self.inputs = tensors
-            self.outputs = tuple(weakref.ref(o) for o in outputs)
-            if len(outputs) > 1:
-                self._output_meta = [(y.shape, y.dtype) for y in ys]
+        if Config.enable_grad:
+            for t in tensors:
+                if t.requires_grad:
+                    self._record(tensors, outputs)
+                    break
         return outputs[0] if len(outputs) == 1 else outputs
+
+    def _record(self, tensors, outputs):
+        """Link this function into the graph between its inputs and outputs."""
+        self.generation = generation = max([t.generation for t in tensors])
+        for output in outputs:
+            output.creator = self
+            output.generation = generation + 1
+            output.requires_grad = True
+        self.inputs = tensors
+        self.outputs = tuple([weakref.ref(o) for o in outputs])
+        if len(outputs) > 1:
+            self._output_meta = [(o.shape, o.dtype) for o in outputs]
 
     def forward(self, *arrays):
         raise NotImplementedError(f"{self.name}.forward is not written yet")

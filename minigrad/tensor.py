@@ -10,6 +10,8 @@ leaf tensors; call ``zero_grad()`` (or an optimizer's ``zero_grad()``) between s
 Non-leaf tensors keep their gradient only after ``retain_grad()``.
 """
 
+import sys
+
 import numpy
 
 from minigrad import backend as _backend
@@ -17,8 +19,14 @@ from minigrad.autograd import run_backward
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "requires_grad", "creator", "generation", "name", "_pending_grad",
-                 "_retains_grad", "__weakref__")
+    # Class-level defaults keep the constructor of op outputs (``_wrap``) to one assignment.
+    grad = None
+    requires_grad = False
+    creator = None
+    generation = 0
+    name = None
+    _pending_grad = None
+    _retains_grad = False
     __array_ufunc__ = None  # ``numpy_array * tensor`` defers to Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, name=None):
@@ -49,13 +57,6 @@ class Tensor:
             array = numpy.asarray(array)
         tensor = object.__new__(cls)
         tensor.data = array
-        tensor.grad = None
-        tensor.requires_grad = False
-        tensor.creator = None
-        tensor.generation = 0
-        tensor.name = None
-        tensor._pending_grad = None
-        tensor._retains_grad = False
         return tensor
 
     # ----- array facts -------------------------------------------------------------
@@ -280,4 +281,7 @@ def ones_like_tensor(tensor):
     return Tensor._wrap(tensor.xp.ones(tensor.shape, dtype=tensor.dtype))
 
 
+from minigrad import autograd as _autograd  # noqa: E402
 from minigrad import functions as F  # noqa: E402  (functions import Tensor from here)
+
+_autograd._tensor = sys.modules[__name__]
