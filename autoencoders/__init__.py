@@ -1,0 +1,1 @@
+"""Autoencoder models (AE, DAE, VAE, ...) built on minigrad."""
