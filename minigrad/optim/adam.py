@@ -1,0 +1,92 @@
+"""Adam and AdamW, with bias correction exactly as PyTorch.
+
+With g the gradient, θ the parameter, t the step (1, 2, ...):
+
+    g ← g + λθ                      (Adam's weight_decay: L2 added to the gradient)
+    θ ← θ(1 − lr·λ)                 (AdamW's weight_decay: decoupled, applied to θ first)
+    m ← β₁m + (1 − β₁)g
+    v ← β₂v + (1 − β₂)g²
+    v̂ ← max(v̂, v)                   (amsgrad; v̂ is then used in place of v below)
+    θ ← θ − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
+
+Each update allocates one temporary array per parameter (two with Adam's weight
+decay); everything else is done in place with ``out=``.
+"""
+
+import math
+
+from minigrad.backend import get_array_module
+from minigrad.optim.optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    decoupled_weight_decay = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group):
+        name = type(self).__name__
+        beta1, beta2 = group["betas"]
+        if group["lr"] < 0:
+            raise ValueError(f"{name}: invalid learning rate {group['lr']} (must be >= 0)")
+        if group["eps"] < 0:
+            raise ValueError(f"{name}: invalid eps {group['eps']} (must be >= 0)")
+        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
+            raise ValueError(f"{name}: invalid betas {tuple(group['betas'])} (each must be in [0, 1))")
+        if group["weight_decay"] < 0:
+            raise ValueError(f"{name}: invalid weight_decay {group['weight_decay']} (must be >= 0)")
+
+    def _step_group(self, group):
+        # Python floats: NumPy 2 and CuPy treat them as weak scalars, so float32 stays float32.
+        lr = float(group["lr"])
+        beta1, beta2 = (float(beta) for beta in group["betas"])
+        eps = float(group["eps"])
+        weight_decay = float(group["weight_decay"])
+        amsgrad = group["amsgrad"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            theta, g = p.data, p.grad.data
+            xp = get_array_module(theta)
+            state = self.state.get(p)
+            if state is None:
+                state = self.state[p] = {"step": 0, "exp_avg": xp.zeros_like(theta),
+                                         "exp_avg_sq": xp.zeros_like(theta)}
+                if amsgrad:
+                    state["max_exp_avg_sq"] = xp.zeros_like(theta)
+            state["step"] = step = state["step"] + 1
+            m, v = state["exp_avg"], state["exp_avg_sq"]
+
+            if weight_decay:
+                if self.decoupled_weight_decay:
+                    theta *= 1.0 - lr * weight_decay
+                else:
+                    g = g + weight_decay * theta  # a new array: p.grad is never written
+            tmp = g * (1.0 - beta1)
+            m *= beta1
+            m += tmp                                  # m = β₁m + (1 − β₁)g
+            xp.multiply(g, g, out=tmp)
+            tmp *= 1.0 - beta2
+            v *= beta2
+            v += tmp                                  # v = β₂v + (1 − β₂)g²
+            if amsgrad:
+                v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+
+            step_size = lr / (1.0 - beta1 ** step)
+            xp.sqrt(v, out=tmp)
+            tmp /= math.sqrt(1.0 - beta2 ** step)
+            tmp += eps                                # denominator √v̂ₜ + ε
+            xp.divide(m, tmp, out=tmp)
+            tmp *= -step_size
+            theta += tmp
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): θ ← θ(1 − lr·λ) before the Adam step."""
+
+    decoupled_weight_decay = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
