@@ -1,0 +1,1 @@
+"""Evaluation of trained autoencoders: exact baselines, probes and measurements."""
