@@ -47,11 +47,18 @@ class LRScheduler:
         return list(self._last_lr)
 
     def state_dict(self):
-        """Every attribute but the optimizer (whose own state dict holds the groups' lrs)."""
+        """Every attribute but the optimizer (``last_epoch``, ``base_lrs``, the hyperparameters ...)."""
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        """Restore the epoch counter and set each group's lr to the restored last lr.
+
+        Setting the lr (which PyTorch leaves to the optimizer's state dict) makes the
+        order of loading the optimizer and constructing the scheduler not matter.
+        """
         self.__dict__.update(state_dict)
+        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+            group["lr"] = lr
 
 
 class StepLR(LRScheduler):
