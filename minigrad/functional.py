@@ -3,7 +3,8 @@
 Stateless functions on Tensors; the layers of :mod:`minigrad.nn` call them.
 
 * activations: relu, leaky_relu, elu, sigmoid, tanh, softplus, softmax, log_softmax, logsumexp
-* layers: linear, dropout, batch_norm, one_hot
+* layers: linear, conv2d, conv_transpose2d, max_pool2d, avg_pool2d, upsample_nearest2d, dropout,
+  batch_norm, one_hot, pad
 * losses (reduction="mean" | "sum" | "none"): mse_loss, l1_loss, binary_cross_entropy,
   binary_cross_entropy_with_logits, cross_entropy, nll_loss, gaussian_kl, gaussian_nll
 
@@ -13,6 +14,8 @@ Axes are called ``axis`` as in NumPy (``F.softmax(x, 1)``; PyTorch's ``dim``).
 from minigrad.functions.activation import relu, leaky_relu, elu, sigmoid, tanh, softplus
 from minigrad.functions.reduction import softmax, log_softmax, logsumexp
 from minigrad.functions.connection import linear
+from minigrad.functions.conv import conv2d, conv_transpose2d
+from minigrad.functions.pooling import max_pool2d, avg_pool2d, upsample_nearest2d
 from minigrad.functions.noise import dropout
 from minigrad.functions.normalization import batch_norm
 from minigrad.functions.shape import pad
@@ -23,7 +26,8 @@ from minigrad.functions.loss import (
 
 __all__ = [
     "relu", "leaky_relu", "elu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "logsumexp",
-    "linear", "dropout", "batch_norm", "one_hot", "pad",
+    "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "upsample_nearest2d",
+    "dropout", "batch_norm", "one_hot", "pad",
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
     "gaussian_kl", "gaussian_nll",
 ]

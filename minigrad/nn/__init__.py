@@ -19,4 +19,6 @@ from minigrad.nn.shape import Flatten, Unflatten
 from minigrad.nn.activation import (
     Identity, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax,
 )
+from minigrad.nn.conv import Conv2d, ConvTranspose2d
+from minigrad.nn.pooling import MaxPool2d, AvgPool2d, Upsample
 from minigrad.nn import init
