@@ -148,7 +148,7 @@ class Min(Max):
 
 
 class LogSumExp(Function):
-    """y = ln Σ_axis eˣ ;  ∂y/∂x = eˣ⁻ʸ = softmax(x)
+    """y = ln Σ_axis eˣ ;  ∂y/∂x = eˣ⁻ʸ = softmax(x) over the same axes
 
     Computed as m + ln Σ e^(x − m) with m = max x, so no exponential overflows.
     """
@@ -166,9 +166,9 @@ class LogSumExp(Function):
         return y.reshape(reduced_shape(x.shape, self.axes, self.keepdims))
 
     def backward(self, gy):
+        # softmax(x), not exp(x − y): for large x, x − y cancels and loses float32 precision
         x, = self.inputs
-        y = _keep(self.outputs[0](), x.shape, self.axes, self.keepdims)
-        return _keep(gy, x.shape, self.axes, self.keepdims) * _math.exp(x - y)
+        return _keep(gy, x.shape, self.axes, self.keepdims) * softmax(x, self.axes)
 
 
 class Softmax(Function):
