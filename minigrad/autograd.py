@@ -195,6 +195,19 @@ def _grad_outputs_of(function):
     return grads
 
 
+def _call_backward(function, grad_outputs):
+    """``function.backward``. Under detect_anomaly the ops inside it are not checked one
+    by one: a NaN/Inf is reported below as the gradient of ``function`` itself, naming it
+    and the line that created it (not a helper op and the line of ``backward()``)."""
+    if not Config.anomaly:
+        return function.backward(*grad_outputs)
+    Config.anomaly = False
+    try:
+        return function.backward(*grad_outputs)
+    finally:
+        Config.anomaly = True
+
+
 def run_backward(outputs, grad_outputs, *, retain_graph=False, create_graph=False, inputs=None, allow_unused=False):
     """The backward pass shared by ``Tensor.backward`` and :func:`grad`.
 
@@ -237,7 +250,7 @@ def run_backward(outputs, grad_outputs, *, retain_graph=False, create_graph=Fals
                         "if you need to backward twice."
                     )
                 grad_outputs_here = _grad_outputs_of(function)
-                grad_inputs = function.backward(*grad_outputs_here)
+                grad_inputs = _call_backward(function, grad_outputs_here)
                 if not isinstance(grad_inputs, tuple):
                     grad_inputs = (grad_inputs,)
                 if len(grad_inputs) != len(function.inputs):
