@@ -32,8 +32,9 @@ from minigrad.functions.reduction import sum as _sum
 
 def pair(value, name, op, minimum=0):
     """``value`` (an int or a pair of ints) as a pair, each at least ``minimum``."""
-    values = (value, value) if isinstance(value, (int, numpy.integer)) else tuple(value)
-    if len(values) != 2 or not all(isinstance(v, (int, numpy.integer)) for v in values):
+    values = (value, value) if isinstance(value, (int, numpy.integer)) else value
+    if not isinstance(values, (tuple, list)) or len(values) != 2 or not all(
+            isinstance(v, (int, numpy.integer)) and not isinstance(v, bool) for v in values):
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     if any(v < minimum for v in values):
         raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
