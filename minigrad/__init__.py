@@ -18,6 +18,8 @@ from minigrad.creation import (
 from minigrad.random import manual_seed, get_rng_state, set_rng_state
 from minigrad.functions import *  # noqa: F401,F403  (every op as minigrad.<op>)
 from minigrad import functions
+from minigrad.serialization import save, load
+from minigrad import optim
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 
 __version__ = "0.1.0"
