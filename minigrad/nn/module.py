@@ -198,6 +198,12 @@ class Module:
         """The number of scalar weights (only those with requires_grad if ``trainable_only``)."""
         return sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only)
 
+    def apply(self, fn):
+        """Call ``fn(module)`` on every submodule, then on this module (e.g. a custom init); returns self."""
+        for module in reversed(list(self.modules())):
+            fn(module)
+        return self
+
     # ----- modes and gradients --------------------------------------------------------
     def train(self, mode=True):
         """Training mode for this module and every submodule (Dropout drops, BatchNorm uses batch stats)."""

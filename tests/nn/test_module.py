@@ -326,3 +326,24 @@ def test_flatten_and_unflatten(backend):
     numpy.testing.assert_array_equal(y.numpy(), x.numpy())
     with pytest.raises(ValueError, match="cannot be split"):
         nn.Unflatten(1, (7, 7))(minigrad.ones(2, 60))
+
+
+def test_apply_visits_every_module_children_first(backend):
+    net = Net()
+    visited = []
+    assert net.apply(visited.append) is net
+    assert visited[-1] is net and len(visited) == len(list(net.modules()))
+    assert visited.index(net.block.fc) < visited.index(net.block)
+
+
+def test_deepcopy_gives_an_independent_module(backend):
+    import copy
+
+    net = Net()
+    clone = copy.deepcopy(net)
+    assert [n for n, _ in clone.named_parameters()] == [n for n, _ in net.named_parameters()]
+    assert all(p is not q for p, q in zip(clone.parameters(), net.parameters()))
+    clone.block.scale.data = clone.block.scale.data * 0
+    numpy.testing.assert_array_equal(net.block.scale.numpy(), numpy.ones(3))
+    x = minigrad.randn(4, 2)
+    assert clone.eval()(x).shape == net.eval()(x).shape
