@@ -253,8 +253,9 @@ def _is_backend_array(value):
 def as_tensor(value, like=()):
     """``value`` as a Tensor that needs no gradient.
 
-    Python scalars take the dtype and backend of the first floating tensor in
-    ``like`` (so ``2 * x`` never upcasts a float32 ``x``); arrays are wrapped as they
+    Python scalars take the backend of the first tensor in ``like`` and its dtype
+    when that is floating (so ``2 * x`` never upcasts a float32 ``x``; a float next
+    to an integer tensor gets the default float dtype); arrays are wrapped as they
     are (a NumPy array next to a CuPy tensor is then refused by the op).
     """
     if isinstance(value, Tensor):
