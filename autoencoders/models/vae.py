@@ -54,7 +54,7 @@ class Reparameterize(Function):
 
     def forward(self, mu, logvar):
         xp = get_array_module(mu)
-        return mu + xp.exp(logvar) * self.eps
+        return mu + xp.exp(0.5 * logvar) * self.eps
 
     def backward(self, gz):
         mu, logvar = self.inputs
