@@ -132,22 +132,24 @@ class HandwrittenVAE:
 
     # ---- Adam on the flat buffers ------------------------------------------------------
     def adam_step(self):
+        """θ ← θ − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε), in 12 in-place passes over the flat buffers.
+
+        The bias correction of v is folded into ε: m/(√v/c + ε) = c·m/(√v + c·ε), c = √(1−β₂ᵗ).
+        """
         self.t += 1
         b1, b2, grad, tmp = self.beta1, self.beta2, self.flat_grad, self._scratch
-        np.multiply(grad, 1 - b1, out=tmp)
-        self.m *= b1
+        np.subtract(grad, self.m, out=tmp)                 # m ← m + (1−β₁)(g − m)
+        tmp *= 1 - b1
         self.m += tmp
-        np.multiply(grad, grad, out=tmp)
+        np.multiply(grad, grad, out=tmp)                   # v ← v + (1−β₂)(g² − v)
+        tmp -= self.v
         tmp *= 1 - b2
-        self.v *= b2
         self.v += tmp
-        step = self.lr / (1 - b1 ** self.t)
-        denom_scale = 1.0 / math.sqrt(1 - b2 ** self.t)
+        c = math.sqrt(1 - b2 ** self.t)
         np.sqrt(self.v, out=tmp)
-        tmp *= denom_scale
-        tmp += self.adam_eps
+        tmp += self.adam_eps * c
         np.divide(self.m, tmp, out=tmp)
-        tmp *= step
+        tmp *= self.lr * c / (1 - b1 ** self.t)
         self.flat -= tmp
 
     def train_step(self, x):
