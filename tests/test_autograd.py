@@ -321,6 +321,15 @@ def test_python_scalars_never_upcast_float32(backend):
     assert x.grad.dtype == numpy.float32
 
 
+def test_cast_passes_the_gradient_back_in_the_input_dtype(backend):
+    x = f64([1.0, 2.0])
+    y = x.float()
+    assert y.dtype == numpy.float32 and y.creator.name == "Cast"
+    (y * y).sum().backward()
+    assert x.grad.dtype == numpy.float64
+    numpy.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+
+
 def test_comparisons_give_non_differentiable_bool_tensors(backend):
     x = f64([1.0, -2.0, 3.0])
     y = f64([1.0, 0.0, 4.0])
