@@ -148,10 +148,9 @@ def _directional(fn, inputs, i, direction, eps, weights):
 
 # ----- analytic gradients ------------------------------------------------------------
 
-def _analytical(fn, inputs, indices, weights):
-    """∂φ/∂xᵢ from the backward pass, as host float64 arrays, and whether fn's output
-    is connected to the graph at all."""
-    outputs = _call(fn, inputs)
+def _analytical(outputs, inputs, indices, weights):
+    """∂φ/∂xᵢ from the backward pass over fn's ``outputs``, as host float64 arrays, and
+    whether those outputs are connected to the graph at all."""
     pairs = [(out, w) for out, w in zip(outputs, weights) if out.requires_grad]
     if not pairs:
         return [numpy.zeros(inputs[i].shape) for i in indices], False
@@ -221,8 +220,9 @@ def _check(fn, inputs, *, eps, atol, rtol, raise_exception, mode, n_directions, 
         raise ValueError(f"{what}: mode must be 'full' or 'random', got {mode!r}")
     indices = _differentiable(inputs, what)
     rng = numpy.random.default_rng(seed)
-    weights = _projections(_call(fn, inputs), rng)
-    analytical, connected = _analytical(fn, inputs, indices, weights)
+    outputs = _call(fn, inputs)
+    weights = _projections(outputs, rng)
+    analytical, connected = _analytical(outputs, inputs, indices, weights)
     if not connected and not constant_ok:
         raise ValueError(
             f"{what}: fn's output does not depend on any input that requires grad (no output has "
