@@ -17,10 +17,10 @@ _P_LOW = 0.02425
 
 
 def normal_cdf(x):
-    """Φ(x) = (1 + erf(x / √2)) / 2, elementwise (erf from the standard library's math)."""
-    from math import erf
+    """Φ(x) = erfc(−x / √2) / 2, elementwise (erfc from the standard library: accurate in the tails)."""
+    from math import erfc
     x = np.asarray(x, dtype=np.float64)
-    return 0.5 * (1.0 + np.vectorize(erf, otypes=[np.float64])(x / np.sqrt(2.0)))
+    return 0.5 * np.vectorize(erfc, otypes=[np.float64])(-x / np.sqrt(2.0))
 
 
 def normal_quantile(p):

@@ -122,12 +122,12 @@ def train(config, run_dir, *, overwrite=False, quiet=False):
     if (run_dir / ckpt.CHECKPOINT).exists() and not overwrite:
         raise RunExistsError(f"{str(run_dir)!r} already holds a run; resume it (--resume), start it over "
                              "(--overwrite) or choose another directory (--out)")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    for pattern in (ckpt.CHECKPOINT, ckpt.METRICS, ckpt.CONFIG, "*.png"):
-        for path in run_dir.glob(pattern):
-            path.unlink()
-    ckpt.write_config(run_dir, config)
-    with engine_settings(config):
+    with engine_settings(config):  # an unusable backend fails here, before anything is written
+        run_dir.mkdir(parents=True, exist_ok=True)
+        for pattern in (ckpt.CHECKPOINT, ckpt.METRICS, ckpt.CONFIG, "*.png"):
+            for path in run_dir.glob(pattern):
+                path.unlink()
+        ckpt.write_config(run_dir, config)
         _Trainer(run_dir, config, quiet).fit(state=None)
     return run_dir
 
