@@ -405,7 +405,8 @@ def _cmd_list(args, out):
             state = "" if os.path.isfile(os.path.join(args.dir, exercise.filename)) else "  (missing)"
         print(f"{exercise.number:>3}  {exercise.name:<18} {exercise.title}{state}", file=out)
     if workspace:
-        print(f"\nworkspace: {args.dir}   check it with: python -m minigrad.exercises check all", file=out)
+        where = "" if os.path.normpath(args.dir) == os.path.normpath(DEFAULT_WORKSPACE) else f" --dir {args.dir}"
+        print(f"\nworkspace: {args.dir}   check it with: python -m minigrad.exercises check all{where}", file=out)
     else:
         print(f"\nno workspace at {args.dir} yet: python -m minigrad.exercises start", file=out)
     return 0
