@@ -74,8 +74,8 @@ def test_mixture_conditioned_samples_come_from_their_component(rng):
 
 def test_swiss_roll_conditioned_samples_stay_on_their_segment(rng):
     prior = SwissRoll()
-    labels = rng.integers(0, NUM_PARTS, size=N)
-    z = prior.sample(N, labels=labels, rng=rng)
+    labels = rng.integers(0, NUM_PARTS, size=5000)
+    z = prior.sample(5000, labels=labels, rng=rng)
     s = (np.linalg.norm(z, axis=1) / prior.scale) ** 2   # r = 3·√s on the spiral
     np.testing.assert_array_equal(np.floor(s * NUM_PARTS).astype(int), labels)
     np.testing.assert_allclose(prior.curve(s), z, atol=1e-12)  # the points lie on the curve
@@ -84,14 +84,14 @@ def test_swiss_roll_conditioned_samples_stay_on_their_segment(rng):
 
 @pytest.mark.parametrize("prior", [GaussianMixture(), SwissRoll()], ids=["mixture", "swiss-roll"])
 def test_no_label_class_draws_from_the_whole_prior(prior, rng):
-    z = prior.sample(N, labels=np.full(N, NUM_PARTS), rng=rng)
+    z = prior.sample(5000, labels=np.full(5000, NUM_PARTS), rng=rng)
     counts = np.bincount(prior.nearest_part(z), minlength=NUM_PARTS)
-    np.testing.assert_allclose(counts / N, 1 / NUM_PARTS, atol=0.012)
+    np.testing.assert_allclose(counts / 5000, 1 / NUM_PARTS, atol=0.02)
 
 
 def test_mixed_labels_draw_each_row_from_its_own_part(rng):
     prior = SwissRoll()
-    labels = np.array([3, NUM_PARTS, 7] * 2000)
+    labels = np.array([3, NUM_PARTS, 7] * 1000)
     parts = prior.nearest_part(prior.sample(len(labels), labels=labels, rng=rng))
     np.testing.assert_array_equal(parts[labels == 3], 3)
     np.testing.assert_array_equal(parts[labels == 7], 7)
