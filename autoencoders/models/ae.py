@@ -15,7 +15,7 @@ from autoencoders.models.registry import register
 
 @register("ae", "plain MLP autoencoder 784-512-256-32 (ReLU), sigmoid output, MSE reconstruction")
 class AE(Autoencoder):
-    defaults = {"epochs": 15, "batch_size": 64, "lr": 1e-3, "latent_dim": 32, "hidden": [512, 256]}
+    defaults = {"epochs": 25, "batch_size": 64, "lr": 1e-3, "latent_dim": 32, "hidden": [512, 256]}
 
     def __init__(self, input_shape=(784,), hidden=(512, 256), latent_dim=32):
         super().__init__()
