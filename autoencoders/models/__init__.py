@@ -10,3 +10,9 @@ from autoencoders.models.registry import available_models, get_model_class, regi
 from autoencoders.models import ae  # noqa: F401
 from autoencoders.models import vae  # noqa: F401
 from autoencoders.models import beta_vae  # noqa: F401
+from autoencoders.models import stacked_ae  # noqa: F401
+from autoencoders.models import dae  # noqa: F401
+from autoencoders.models import sparse_ae  # noqa: F401
+from autoencoders.models import cae  # noqa: F401
+from autoencoders.models import conv_ae  # noqa: F401
+from autoencoders.models import linear_ae  # noqa: F401
