@@ -10,6 +10,7 @@ from autoencoders.models.registry import available_models, get_model_class, regi
 from autoencoders.models import ae  # noqa: F401
 from autoencoders.models import vae  # noqa: F401
 from autoencoders.models import beta_vae  # noqa: F401
+from autoencoders.models import aae  # noqa: F401
 from autoencoders.models import stacked_ae  # noqa: F401
 from autoencoders.models import dae  # noqa: F401
 from autoencoders.models import sparse_ae  # noqa: F401

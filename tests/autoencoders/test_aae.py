@@ -1,0 +1,309 @@
+"""Tests of the adversarial autoencoder: the three updates touch only their own parameters, each
+update is exactly the gradient of its own loss, the losses' gradients (float64 gradcheck),
+label conditioning, and a tiny run through the training loop that resumes exactly.
+
+Gradient checks run in float64 on tiny networks (8-6-2, D 2-5-1, batch 4). They avoid the
+kinks of ReLU on purpose: ``assert_no_relu_kink`` checks that no ReLU input lies within 1e-3
+of 0 (far more than gradcheck's step of 1e-6), so a failure can only be a wrong gradient.
+"""
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import nn, optim
+
+from autoencoders.models import Batch, available_models
+from autoencoders.models.aae import (
+    AAE, NO_LABEL, Discriminator, discriminator_loss, frozen, generator_loss,
+)
+from autoencoders.training import make_config, read_metrics, resume, train
+
+
+@pytest.fixture
+def float64():
+    previous = minigrad.get_default_dtype()
+    minigrad.set_default_dtype("float64")
+    yield
+    minigrad.set_default_dtype(previous)
+
+
+def tiny_aae(**options):
+    minigrad.manual_seed(0)
+    options = {"input_shape": (8,), "hidden": (6,), "latent_dim": 2, "disc_hidden": (5,), **options}
+    return AAE(**options)
+
+
+def tiny_batch(rng, n=4, d=8):
+    return Batch(x=minigrad.tensor(rng.random((n, d))), y=minigrad.tensor(np.arange(n) % 10),
+                 index=minigrad.tensor(np.arange(n)))
+
+
+def snapshot(module):
+    return {name: p.numpy() for name, p in module.named_parameters()}
+
+
+def unchanged(module, before):
+    return all(np.array_equal(p.numpy(), before[name]) for name, p in module.named_parameters())
+
+
+def all_changed(module, before):
+    return all(not np.array_equal(p.numpy(), before[name]) for name, p in module.named_parameters())
+
+
+def grads_are_none(module):
+    return all(p.grad is None for p in module.parameters())
+
+
+def optimizers_of(model, lr=1e-2):
+    return model.configure_optimizers(make_config("aae", lr=lr))
+
+
+# ---- each phase touches only its own parameters -------------------------------------------------
+
+def test_reconstruction_phase_leaves_the_discriminator_untouched(rng):
+    model, batch = tiny_aae(), tiny_batch(rng)
+    before = {part: snapshot(getattr(model, part)) for part in ("encoder", "decoder", "discriminator")}
+    model.reconstruction_phase(batch, optimizers_of(model)["autoencoder"])
+    assert unchanged(model.discriminator, before["discriminator"]) and grads_are_none(model.discriminator)
+    assert all_changed(model.encoder, before["encoder"]) and all_changed(model.decoder, before["decoder"])
+
+
+def test_discriminator_phase_leaves_encoder_and_decoder_untouched(rng):
+    model, batch = tiny_aae(), tiny_batch(rng)
+    before = {part: snapshot(getattr(model, part)) for part in ("encoder", "decoder", "discriminator")}
+    model.discriminator_phase(batch, optimizers_of(model)["discriminator"])
+    for part in ("encoder", "decoder"):
+        assert unchanged(getattr(model, part), before[part])
+        assert grads_are_none(getattr(model, part)), f"the discriminator phase left gradients in the {part}"
+    assert all_changed(model.discriminator, before["discriminator"])
+
+
+def test_generator_phase_leaves_discriminator_and_decoder_untouched(rng):
+    model, batch = tiny_aae(), tiny_batch(rng)
+    before = {part: snapshot(getattr(model, part)) for part in ("encoder", "decoder", "discriminator")}
+    model.generator_phase(batch, optimizers_of(model)["generator"])
+    for part in ("discriminator", "decoder"):
+        assert unchanged(getattr(model, part), before[part])
+        assert grads_are_none(getattr(model, part)), f"the generator phase left gradients in the {part}"
+    assert all_changed(model.encoder, before["encoder"])
+    assert all(p.requires_grad for p in model.discriminator.parameters())  # unfrozen again
+
+
+def test_optimizers_own_disjoint_parameters():
+    model = tiny_aae()
+    opts = optimizers_of(model, lr=1e-3)
+    ids = {name: {id(p) for group in opt.param_groups for p in group["params"]} for name, opt in opts.items()}
+    assert ids["autoencoder"] == {id(p) for p in model.autoencoder_parameters()}
+    assert ids["discriminator"] == {id(p) for p in model.discriminator.parameters()}
+    assert ids["generator"] == {id(p) for p in model.encoder.parameters()}
+    assert not ids["discriminator"] & (ids["autoencoder"] | ids["generator"])
+    assert opts["discriminator"].param_groups[0]["lr"] == pytest.approx(2e-4)  # lr × disc_lr_scale (1/5)
+    assert opts["generator"].param_groups[0]["lr"] == pytest.approx(1e-3)
+
+
+def sgd_step_is_the_gradient(model, params, phase, loss_fn):
+    """Run ``phase`` with SGD(lr=1) over ``params`` after leaving stale gradients in every
+    parameter; the update must equal −∇loss_fn exactly (no stale or foreign gradient in it)."""
+    for p in model.parameters():
+        p.grad = minigrad.full_like(p, 100.0)  # stale gradients that a correct phase must not use
+    expected = minigrad.grad(loss_fn(), params)
+    before = [p.numpy() for p in params]
+    phase(optim.SGD(params, lr=1.0))
+    for p, b, g in zip(params, before, expected):
+        np.testing.assert_allclose(b - p.numpy(), g.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_generator_update_is_exactly_the_generator_gradient(float64, rng):
+    model, batch = tiny_aae(), tiny_batch(rng)
+    params = list(model.encoder.parameters())
+    sgd_step_is_the_gradient(
+        model, params, lambda opt: model.generator_phase(batch, opt),
+        lambda: generator_loss(model.discriminator(model.encode(batch.x))))
+
+
+def test_reconstruction_update_is_exactly_the_reconstruction_gradient(float64, rng):
+    model, batch = tiny_aae(), tiny_batch(rng)
+    params = model.autoencoder_parameters()
+    sgd_step_is_the_gradient(model, params, lambda opt: model.reconstruction_phase(batch, opt),
+                             lambda: model.reconstruction_loss(batch))
+
+
+def test_discriminator_update_is_exactly_the_discriminator_gradient(float64, rng):
+    model, batch = tiny_aae(), tiny_batch(rng)
+    params = list(model.discriminator.parameters())
+    minigrad.manual_seed(7)
+    z_real = model.code_prior.sample(len(batch))        # the draw the phase will make after re-seeding
+    z_fake = model.encode(batch.x).detach()
+
+    def phase(opt):
+        minigrad.manual_seed(7)
+        model.discriminator_phase(batch, opt)
+
+    sgd_step_is_the_gradient(
+        model, params, phase,
+        lambda: discriminator_loss(model.discriminator(minigrad.tensor(z_real)), model.discriminator(z_fake)))
+
+
+def test_frozen_restores_requires_grad_after_an_error():
+    d = Discriminator(2, (3,))
+    with pytest.raises(RuntimeError):
+        with frozen(d):
+            assert not any(p.requires_grad for p in d.parameters())
+            raise RuntimeError
+    assert all(p.requires_grad for p in d.parameters())
+
+
+def test_gen_steps_repeats_the_generator_phase(rng, monkeypatch):
+    model, batch = tiny_aae(gen_steps=3), tiny_batch(rng)
+    calls = []
+    original = model.generator_phase
+    monkeypatch.setattr(model, "generator_phase", lambda *a: calls.append(1) or original(*a))
+    values = model.train_step(batch, optimizers_of(model))
+    assert len(calls) == 3
+    assert set(values) == {"reconstruction", "discriminator", "generator", "loss"}
+    assert values["loss"] == values["reconstruction"]
+
+
+# ---- gradients of the three losses (float64) --------------------------------------------------
+
+def as_function_of_parameters(model, loss):
+    """(fn, params): ``fn(*params)`` evaluates ``loss()`` with ``params`` standing in for the
+    model's parameters, so that gradcheck can perturb them one at a time."""
+    slots = [(module, name) for _, module in model.named_modules()
+             for name, p in module._parameters.items() if p is not None]
+    originals = [module._parameters[name] for module, name in slots]
+
+    def fn(*params):
+        for (module, name), p in zip(slots, params):
+            module._parameters[name] = p
+        try:
+            return loss()
+        finally:
+            for (module, name), p in zip(slots, originals):
+                module._parameters[name] = p
+
+    return fn, originals
+
+
+def assert_no_relu_kink(model, run, margin=1e-3):
+    """Run ``run()`` and fail if any ReLU of ``model`` receives an input within ``margin`` of 0."""
+    seen = []
+    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
+    for m in relus:
+        def spy(x, forward=m.forward):
+            seen.append(np.abs(x.numpy()).min())
+            return forward(x)
+        object.__setattr__(m, "forward", spy)
+    try:
+        run()
+    finally:
+        for m in relus:
+            del m.__dict__["forward"]
+    assert seen and min(seen) > margin, f"a ReLU input is within {margin} of 0: pick another seed"
+
+
+def test_discriminator_loss_gradcheck(float64, rng):
+    model = tiny_aae()
+    z_real = minigrad.tensor(rng.normal(size=(4, 2)), requires_grad=True)
+    z_fake = minigrad.tensor(rng.normal(size=(4, 2)), requires_grad=True)
+    d = model.discriminator
+    fn, params = as_function_of_parameters(d, lambda: discriminator_loss(d(z_real), d(z_fake)))
+    assert_no_relu_kink(d, lambda: fn(*params))
+    assert minigrad.gradcheck(fn, params)
+    assert minigrad.gradcheck(lambda a, b: discriminator_loss(d(a), d(b)), [z_real, z_fake])
+
+
+def test_generator_loss_gradcheck_through_discriminator_and_encoder(float64, rng):
+    model, batch = tiny_aae(), tiny_batch(rng)
+    fn, params = as_function_of_parameters(
+        model, lambda: generator_loss(model.discriminator(model.encode(batch.x))))
+    assert_no_relu_kink(model, lambda: fn(*params))
+    assert minigrad.gradcheck(fn, params)
+
+
+def test_reconstruction_loss_gradcheck(float64, rng):
+    model, batch = tiny_aae(), tiny_batch(rng)
+    fn, params = as_function_of_parameters(model, lambda: model.reconstruction_loss(batch))
+    assert_no_relu_kink(model, lambda: fn(*params))
+    assert minigrad.gradcheck(fn, params)
+
+
+def test_conditional_discriminator_loss_gradcheck(float64, rng):
+    model = tiny_aae(prior="mixture", conditional=True)
+    condition = model.condition(np.array([0, 3, NO_LABEL, 9]))
+    z_real = minigrad.tensor(rng.normal(size=(4, 2)), requires_grad=True)
+    z_fake = minigrad.tensor(rng.normal(size=(4, 2)), requires_grad=True)
+    d = model.discriminator
+    fn, params = as_function_of_parameters(
+        d, lambda: discriminator_loss(d(z_real, condition), d(z_fake, condition)))
+    assert_no_relu_kink(d, lambda: fn(*params))
+    assert minigrad.gradcheck(fn, params)
+    assert minigrad.gradcheck(lambda a, b: discriminator_loss(d(a, condition), d(b, condition)), [z_real, z_fake])
+
+
+def test_losses_match_their_formulas(float64, rng):
+    real, fake = rng.normal(size=(5, 1)), rng.normal(size=(5, 1))
+    log_sigmoid = lambda t: -np.log1p(np.exp(-t))  # noqa: E731
+    expected_d = -log_sigmoid(real).mean() - log_sigmoid(-fake).mean()   # −log σ(D(z')) − log(1 − σ(D(q(x))))
+    assert discriminator_loss(minigrad.tensor(real), minigrad.tensor(fake)).item() == pytest.approx(expected_d)
+    assert generator_loss(minigrad.tensor(fake)).item() == pytest.approx(-log_sigmoid(fake).mean())
+
+
+# ---- label conditioning ---------------------------------------------------------------------------
+
+def test_condition_labels_mark_unlabelled_examples_in_training_only(rng):
+    model = tiny_aae(prior="mixture", conditional=True, labelled=2)
+    batch = Batch(x=minigrad.tensor(rng.random((4, 8))), y=minigrad.tensor(np.array([7, 1, 4, 2])),
+                  index=minigrad.tensor(np.array([0, 5, 1, 2])))
+    np.testing.assert_array_equal(model.condition_labels(batch), [7, NO_LABEL, 4, NO_LABEL])
+    model.eval()
+    np.testing.assert_array_equal(model.condition_labels(batch), [7, 1, 4, 2])
+    one_hot = model.condition(np.array([7, NO_LABEL])).numpy()
+    assert one_hot.shape == (2, 11) and one_hot[0, 7] == 1 and one_hot[1, 10] == 1 and one_hot.sum() == 2
+
+
+def test_discriminator_phase_draws_real_codes_from_each_label_part(rng, monkeypatch):
+    model = tiny_aae(prior="mixture", conditional=True, labelled=3)
+    batch = tiny_batch(rng)  # labels 0, 1, 2, 3 at indices 0..3: the last is unlabelled
+    seen, seen_input = [], []
+    original_sample = model.code_prior.sample
+    monkeypatch.setattr(model.code_prior, "sample", lambda n, labels=None, rng=None:
+                        seen.append(np.array(labels)) or original_sample(n, labels, rng))
+    original_forward = model.discriminator.forward
+    monkeypatch.setattr(model.discriminator, "forward", lambda z, c=None:
+                        seen_input.append(c.numpy()) or original_forward(z, c))
+    model.discriminator_phase(batch, optimizers_of(model)["discriminator"])
+    np.testing.assert_array_equal(seen[0], [0, 1, 2, NO_LABEL])
+    for c in seen_input:  # real and fake rows get the same one-hot
+        np.testing.assert_array_equal(c.argmax(1), [0, 1, 2, NO_LABEL])
+
+
+def test_conditional_needs_a_prior_with_parts():
+    with pytest.raises(ValueError, match="labelled parts"):
+        tiny_aae(prior="gaussian", conditional=True)
+    with pytest.raises(ValueError, match="gen_steps"):
+        tiny_aae(gen_steps=0)
+
+
+# ---- through the training loop ------------------------------------------------------------------
+
+def tiny_config(**overrides):
+    return make_config("aae", epochs=2, batch_size=32, hidden=[16], disc_hidden=[8], limit_train=96,
+                       limit_test=40, prior="mixture", conditional=True, labelled=50, **overrides)
+
+
+def test_registered_with_a_description():
+    assert "aae" in available_models() and "adversarial" in available_models()["aae"]
+
+
+def test_training_loop_runs_all_phases_and_resumes_exactly(tmp_path):
+    config = tiny_config()
+    train(config, tmp_path / "straight", quiet=True)
+    train(dict(config, epochs=1), tmp_path / "resumed", quiet=True)
+    resume(tmp_path / "resumed", epochs=2, quiet=True)
+    straight, resumed = read_metrics(tmp_path / "straight"), read_metrics(tmp_path / "resumed")
+    assert set(straight[-1]["train"]) == {"reconstruction", "discriminator", "generator", "loss"}
+    assert set(straight[-1]["test"]) == {"reconstruction", "discriminator", "generator", "loss"}
+    for a, b in zip(straight, resumed):
+        assert a["train"] == b["train"] and a["test"] == b["test"]
