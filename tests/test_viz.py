@@ -225,3 +225,21 @@ def test_trace_of_a_multi_output_function_and_of_a_bad_gradient():
     text = viz.format_backward_step(7, MeanAndMax(), [], [numpy.ones(3)])
     assert text.startswith("[7] MeanAndMax")
     assert viz._grad_text(numpy.ones(2)) == "<ndarray, not a Tensor>"
+
+
+# ----- the teachers' guide ----------------------------------------------------------------------------
+
+def test_the_python_blocks_of_docs_teaching_md_run(tmp_path, monkeypatch, capsys):
+    """docs/teaching.md promises that its code works as written: run its blocks in order."""
+    import os
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "teaching.md")
+    with open(path, encoding="utf-8") as handle:
+        blocks = re.findall(r"```python\n(.*?)```", handle.read(), flags=re.S)
+    assert len(blocks) >= 4
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile("\n".join(blocks), path, "exec"), namespace)
+    assert (tmp_path / "graph.png").stat().st_size > 0
+    out = capsys.readouterr().out
+    assert "[3] MatMul  in: grad (2, 2) |g|=0.404  out: x (2, 3) |g|=0.088, W (3, 2) |g|=0.711" in out
