@@ -116,6 +116,31 @@ def choose_parzen_sigma(samples, x_validation, sigmas=None):
     return best, scores
 
 
+def decode_prior_samples(model, n, seed=0, batch_size=500):
+    """``n`` images decoded from draws of an AAE's prior(s), a host array (n, D).
+
+    The draws come from a NumPy generator seeded with ``seed`` (minigrad's is left alone). The
+    semi-supervised AAE decodes [one-hot y, z] with y uniform; the supervised one decodes z
+    with a uniformly drawn label.
+    """
+    rng = np.random.default_rng(seed)
+    z = model.code_prior.sample(n, rng=rng)
+    labels = None
+    if hasattr(model, "class_prior"):
+        z = np.concatenate([model.class_prior.sample(n, rng=rng), z], axis=1)
+    elif hasattr(model, "decode_style"):
+        labels = rng.integers(0, model.num_classes, size=n)
+    z = z.astype(minigrad.get_default_dtype())
+    images = []
+    with minigrad.no_grad():
+        for start in range(0, n, batch_size):
+            code = minigrad.tensor(z[start:start + batch_size])
+            out = model.decode(code) if labels is None else model.decode_style(
+                code, minigrad.tensor(labels[start:start + batch_size]))
+            images.append(out.numpy().reshape(len(code), -1))
+    return np.concatenate(images)
+
+
 def standard_error(values):
     """The standard error of the mean of ``values``."""
     values = np.asarray(values, dtype=np.float64)

@@ -11,6 +11,8 @@ from autoencoders.models import ae  # noqa: F401
 from autoencoders.models import vae  # noqa: F401
 from autoencoders.models import beta_vae  # noqa: F401
 from autoencoders.models import aae  # noqa: F401
+from autoencoders.models import aae_supervised  # noqa: F401
+from autoencoders.models import aae_semisupervised  # noqa: F401
 from autoencoders.models import stacked_ae  # noqa: F401
 from autoencoders.models import dae  # noqa: F401
 from autoencoders.models import sparse_ae  # noqa: F401

@@ -95,10 +95,10 @@ def prior_tensor(prior, n, labels=None):
 
 
 class AdversarialAutoencoder(Autoencoder):
-    """The training game shared by the AAE variants. A subclass provides ``encode``,
-    ``decoder_logits``, ``reconstruction_loss`` and sets ``self.discriminator``,
-    ``self.code_prior``, ``gen_steps``, ``disc_lr_scale`` and ``gen_lr_scale``; it may override
-    ``condition`` (the discriminator's one-hot) and ``extra_phases``."""
+    """The training game shared by the AAE variants. A subclass provides ``encode`` and
+    ``decoder_logits`` (or ``reconstruction_logits``), the modules ``encoder``, ``decoder``
+    and ``discriminator``, and sets ``code_prior``, ``gen_steps``, ``disc_lr_scale`` and
+    ``gen_lr_scale``; it may override the phases and add ``extra_phases``."""
 
     conditional = False
 
@@ -112,9 +112,13 @@ class AdversarialAutoencoder(Autoencoder):
     def flat(self, x):
         return x if x.ndim == 2 else x.reshape(len(x), -1)
 
+    def reconstruction_logits(self, batch):
+        """The decoder's logits for the codes of ``batch``: g(q(x))."""
+        return self.decoder_logits(self.encode(batch.input))
+
     def reconstruction_loss(self, batch):
         """L_reconstruction = −log p(x|z), z = q(x): Bernoulli, summed over pixels, mean over the batch."""
-        logits = self.decoder_logits(self.encode(batch.input))
+        logits = self.reconstruction_logits(batch)
         return F.binary_cross_entropy_with_logits(logits, self.flat(batch.x), reduction="sum") * (1.0 / len(batch))
 
     # ---- what the discriminator sees ----------------------------------------------------------

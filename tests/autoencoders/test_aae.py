@@ -1,6 +1,7 @@
-"""Tests of the adversarial autoencoder: the three updates touch only their own parameters, each
-update is exactly the gradient of its own loss, the losses' gradients (float64 gradcheck),
-label conditioning, and a tiny run through the training loop that resumes exactly.
+"""Tests of the adversarial autoencoders (aae, aae-supervised, aae-semisupervised): each update
+touches only its own parameters, each update is exactly the gradient of its own loss, the
+losses' gradients (float64 gradcheck), label conditioning, the labelled memory of the
+semi-supervised model, tiny runs through the training loop that resume exactly, the figures.
 
 Gradient checks run in float64 on tiny networks (8-6-2, D 2-5-1, batch 4). They avoid the
 kinks of ReLU on purpose: ``assert_no_relu_kink`` checks that no ReLU input lies within 1e-3
@@ -17,6 +18,8 @@ from autoencoders.models import Batch, available_models
 from autoencoders.models.aae import (
     AAE, NO_LABEL, Discriminator, discriminator_loss, frozen, generator_loss,
 )
+from autoencoders.models.aae_semisupervised import SemiSupervisedAAE
+from autoencoders.models.aae_supervised import SupervisedAAE
 from autoencoders.training import make_config, read_metrics, resume, train
 
 
@@ -307,3 +310,135 @@ def test_training_loop_runs_all_phases_and_resumes_exactly(tmp_path):
     assert set(straight[-1]["test"]) == {"reconstruction", "discriminator", "generator", "loss"}
     for a, b in zip(straight, resumed):
         assert a["train"] == b["train"] and a["test"] == b["test"]
+
+
+# ---- the supervised AAE ---------------------------------------------------------------------------
+
+def tiny_supervised(**options):
+    minigrad.manual_seed(0)
+    return SupervisedAAE(**{"input_shape": (8,), "hidden": (6,), "latent_dim": 2, "disc_hidden": (5,), **options})
+
+
+def test_supervised_decoder_reads_the_label(rng):
+    model, batch = tiny_supervised(), tiny_batch(rng)
+    z = model.encode(batch.x)
+    as_given = model.decode(z, batch.y).numpy()
+    relabelled = model.decode(z, minigrad.tensor((batch.y.numpy() + 1) % 10)).numpy()
+    assert not np.allclose(as_given, relabelled)
+    np.testing.assert_allclose(model.reconstruction_logits(batch).numpy(),
+                               model.decoder_logits(z, batch.y).numpy())
+
+
+def test_supervised_reconstruction_loss_gradcheck(float64, rng):
+    model, batch = tiny_supervised(), tiny_batch(rng)
+    fn, params = as_function_of_parameters(model, lambda: model.reconstruction_loss(batch))
+    assert_no_relu_kink(model, lambda: fn(*params))
+    assert minigrad.gradcheck(fn, params)
+
+
+def test_supervised_phases_keep_to_their_parameters(rng):
+    model, batch = tiny_supervised(), tiny_batch(rng)
+    opts = model.configure_optimizers(make_config("aae-supervised", lr=1e-2))
+    before = snapshot(model.discriminator)
+    model.reconstruction_phase(batch, opts["autoencoder"])
+    model.generator_phase(batch, opts["generator"])
+    assert unchanged(model.discriminator, before) and grads_are_none(model.discriminator)
+    before = {part: snapshot(getattr(model, part)) for part in ("encoder", "decoder")}
+    for part in ("encoder", "decoder"):
+        for p in getattr(model, part).parameters():
+            p.grad = None
+    model.discriminator_phase(batch, opts["discriminator"])
+    for part in ("encoder", "decoder"):
+        assert unchanged(getattr(model, part), before[part]) and grads_are_none(getattr(model, part))
+
+
+# ---- the semi-supervised AAE ----------------------------------------------------------------------
+
+def tiny_semisupervised(**options):
+    minigrad.manual_seed(0)
+    return SemiSupervisedAAE(**{"input_shape": (8,), "hidden": (6,), "latent_dim": 2, "num_classes": 10,
+                                "labelled": 3, "disc_hidden": (5,), **options})
+
+
+def semisupervised_optimizers(model):
+    return model.configure_optimizers(make_config("aae-semisupervised", lr=1e-2))
+
+
+def test_semisupervised_discriminator_phase_leaves_the_autoencoder_untouched(rng):
+    model, batch = tiny_semisupervised(), tiny_batch(rng)
+    before = {part: snapshot(getattr(model, part)) for part in ("encoder", "decoder", "discriminator",
+                                                                  "class_discriminator")}
+    model.discriminator_phase(batch, semisupervised_optimizers(model)["discriminator"])
+    for part in ("encoder", "decoder"):
+        assert unchanged(getattr(model, part), before[part]) and grads_are_none(getattr(model, part))
+    assert all_changed(model.discriminator, before["discriminator"])
+    assert all_changed(model.class_discriminator, before["class_discriminator"])
+
+
+def test_semisupervised_generator_phase_leaves_both_discriminators_untouched(rng):
+    model, batch = tiny_semisupervised(), tiny_batch(rng)
+    before = {part: snapshot(getattr(model, part)) for part in ("encoder", "decoder", "discriminator",
+                                                                  "class_discriminator")}
+    model.generator_phase(batch, semisupervised_optimizers(model)["generator"])
+    for part in ("decoder", "discriminator", "class_discriminator"):
+        assert unchanged(getattr(model, part), before[part]) and grads_are_none(getattr(model, part))
+    assert all_changed(model.encoder, before["encoder"])
+
+
+def test_semisupervised_classification_phase_updates_only_trunk_and_class_head(rng):
+    model, batch = tiny_semisupervised(), tiny_batch(rng)  # indices 0..3, labelled = 3
+    parts = ("trunk", "class_head", "style_head", "decoder", "discriminator", "class_discriminator")
+    before = {part: snapshot(getattr(model, part)) for part in parts}
+    values = model.extra_phases(batch, semisupervised_optimizers(model))
+    assert set(values) == {"classification"}
+    assert all_changed(model.trunk, before["trunk"]) and all_changed(model.class_head, before["class_head"])
+    for part in parts[2:]:
+        assert unchanged(getattr(model, part), before[part]) and grads_are_none(getattr(model, part))
+
+
+def test_semisupervised_memory_keeps_only_labelled_examples(rng):
+    model = tiny_semisupervised(labelled=3)
+    x = rng.random((4, 8))
+    batch = Batch(x=minigrad.tensor(x), y=minigrad.tensor(np.array([4, 6, 8, 9])),
+                  index=minigrad.tensor(np.array([2, 7, 0, 3])))
+    assert model.labelled_batch(5) is None
+    model.remember_labelled(batch)
+    np.testing.assert_array_equal(model.labelled_y.numpy(), [8, -1, 4])   # slot = index, -1 = not seen yet
+    np.testing.assert_allclose(model.labelled_x.numpy()[[0, 2]], x[[2, 0]], rtol=1e-6)
+    drawn = model.labelled_batch(5)
+    assert sorted(drawn.y.numpy().tolist()) == [4, 8]
+
+
+def test_semisupervised_classification_loss_gradcheck(float64, rng):
+    model, batch = tiny_semisupervised(), tiny_batch(rng)
+    fn, params = as_function_of_parameters(model, lambda: model.classification_loss(batch))
+    assert_no_relu_kink(model.trunk, lambda: fn(*params))
+    assert minigrad.gradcheck(fn, params)
+
+
+def test_semisupervised_training_resumes_exactly_and_reports_the_error(tmp_path):
+    config = make_config("aae-semisupervised", epochs=2, batch_size=32, hidden=[16], latent_dim=2, labelled=20,
+                         disc_hidden=[8], limit_train=96, limit_test=40)
+    train(config, tmp_path / "straight", quiet=True)
+    train(dict(config, epochs=1), tmp_path / "resumed", quiet=True)
+    resume(tmp_path / "resumed", epochs=2, quiet=True)
+    straight, resumed = read_metrics(tmp_path / "straight"), read_metrics(tmp_path / "resumed")
+    assert 0.0 <= straight[-1]["test"]["error"] <= 1.0 and "classification" in straight[-1]["train"]
+    for a, b in zip(straight, resumed):
+        assert a["train"] == b["train"] and a["test"] == b["test"]
+
+
+# ---- figures --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model", ["aae", "aae-supervised", "aae-semisupervised"])
+def test_adversarial_figures_are_drawn(model, tmp_path):
+    from autoencoders.plots.adversarial import codes_over_prior, style_grid
+    from autoencoders.training import open_run
+    extra = {"prior": "swiss-roll", "conditional": True} if model == "aae" else {}
+    config = make_config(model, epochs=1, batch_size=32, hidden=[16], disc_hidden=[8], limit_train=64,
+                         limit_test=40, latent_dim=2, **extra)
+    train(config, tmp_path / model, quiet=True)
+    with open_run(tmp_path / model) as run:
+        assert codes_over_prior(run).is_file()
+        grid = style_grid(run)
+        assert (grid is None) == (model == "aae")
