@@ -10,6 +10,8 @@ from autoencoders.models.registry import available_models, get_model_class, regi
 from autoencoders.models import ae  # noqa: F401
 from autoencoders.models import vae  # noqa: F401
 from autoencoders.models import beta_vae  # noqa: F401
+from autoencoders.models import cvae  # noqa: F401
+from autoencoders.models import m2  # noqa: F401
 from autoencoders.models import aae  # noqa: F401
 from autoencoders.models import aae_supervised  # noqa: F401
 from autoencoders.models import aae_semisupervised  # noqa: F401
