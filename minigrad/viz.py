@@ -164,6 +164,9 @@ def to_dot(tensor, params=None):
     return "\n".join(lines) + "\n"
 
 
+_MAX_PIXELS = 32000
+
+
 # ----- a layered layout in plain Python (Sugiyama's scheme, simplified) ----------------------
 
 def _layout(keys, edges, sweeps=8):
@@ -244,7 +247,8 @@ def _layout(keys, edges, sweeps=8):
                 return sum(rank[n] for n in near) / len(near) if near else rank[k]
 
             row.sort(key=barycentre)
-            renumber()
+            for i, k in enumerate(row):
+                rank[k] = i
     # 4. coordinates: every node wants the mean x of its neighbours; overlaps in a row are
     # resolved by sliding blocks of touching nodes to their weighted mean, where the ops and
     # intermediate results weigh more than leaves and bends, so the main chain stays straight.
@@ -292,11 +296,15 @@ def draw(tensor, path, params=None, title=None, dpi=110):
     Leaves are at the top, ``tensor`` at the bottom, arrows follow the forward pass. The
     layout is computed here (no Graphviz binary). ``path`` ends in .png, .svg or .pdf;
     ``params`` names tensors as in :func:`to_dot`. Returns ``path``.
-    """
-    import matplotlib
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    A graph of a few dozen ops reads well; one of hundreds takes seconds and is drawn
+    smaller (at most 32,000 pixels a side): draw a part of it (one layer, one loss term),
+    or render :func:`to_dot` with Graphviz.
+    """
+    # A Figure with its own Agg canvas, not pyplot: no window, and the backend of a notebook
+    # or of the caller's own plots is left alone.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     from matplotlib.patches import FancyArrowPatch
 
     graph = _Graph(tensor, params)
@@ -307,7 +315,9 @@ def draw(tensor, path, params=None, title=None, dpi=110):
     x_step, y_step = 2.0, 0.85  # inches per unit of x and per layer
     width = (max(xs) - min(xs)) * x_step + 2.4
     height = (depth - 1) * y_step + 1.2 + (0.4 if title else 0.0)
-    fig = plt.figure(figsize=(max(width, 3.0), max(height, 1.6)), dpi=dpi)
+    dpi = min(dpi, _MAX_PIXELS / max(width, height))  # huge graphs: smaller, but an image viewers open
+    fig = Figure(figsize=(max(width, 3.0), max(height, 1.6)), dpi=dpi)
+    FigureCanvasAgg(fig)
     ax = fig.add_axes([0, 0, 1, 1])
     ax.set_axis_off()
     ax.set_xlim(min(xs) - 0.6 - (max(width, 3.0) - width) / (2 * x_step),
@@ -324,23 +334,37 @@ def draw(tensor, path, params=None, title=None, dpi=110):
                        fontweight="bold" if kind in ("function", "freed") else "normal",
                        bbox=dict(boxstyle=box, fc=_COLORS[kind], ec="#555555", lw=0.8, ls=style), zorder=3)
         patches[key] = text
-    fig.canvas.draw()  # size the boxes, so that arrows can stop at their edges
+    # Each box's half-size in data units, so that an arrow can start and stop at its edge
+    # (computed once here: matplotlib's own patch clipping costs ~10 ms an arrow).
+    renderer = fig.canvas.get_renderer()
+    to_data = ax.transData.inverted()
+    boxes = {}
+    for key, text in patches.items():
+        text.update_bbox_position_size(renderer)
+        extent = text.get_bbox_patch().get_window_extent(renderer)
+        (x0, y0), (x1, y1) = to_data.transform([[extent.x0, extent.y0], [extent.x1, extent.y1]])
+        boxes[key] = (abs(x1 - x0) / 2 + 0.01, abs(y1 - y0) / 2 + 0.03)
     for keys in paths:
         points = [(position[k][0], -position[k][1]) for k in keys]
-        for i in range(len(points) - 1):
-            last = i == len(points) - 2
-            arrow = FancyArrowPatch(
-                points[i], points[i + 1], arrowstyle="-|>" if last else "-", mutation_scale=9, lw=0.8,
-                color="#444444", shrinkA=1 if i == 0 else 0, shrinkB=1 if last else 0, zorder=2,
-                patchA=patches[keys[i]].get_bbox_patch() if i == 0 else None,
-                patchB=patches[keys[i + 1]].get_bbox_patch() if last else None,
-            )
-            ax.add_patch(arrow)
+        points[0] = _edge_point(points[0], boxes[keys[0]], points[1])
+        points[-1] = _edge_point(points[-1], boxes[keys[-1]], points[-2])
+        if len(points) > 2:  # the bends of a long edge: a plain line up to the last one
+            xs_line, ys_line = zip(*points[:-1])
+            ax.plot(xs_line, ys_line, color="#444444", lw=0.8, zorder=2, solid_capstyle="butt")
+        ax.add_patch(FancyArrowPatch(points[-2], points[-1], arrowstyle="-|>", mutation_scale=9, lw=0.8,
+                                     color="#444444", shrinkA=0, shrinkB=0, zorder=2))
     if title:
         ax.text(0.5, 0.995, title, transform=ax.transAxes, ha="center", va="top", fontsize=11)
     fig.savefig(path, dpi=dpi)
-    plt.close(fig)
     return path
+
+
+def _edge_point(center, half, toward):
+    """Where the segment from ``center`` to ``toward`` leaves the box of half-sizes ``half``."""
+    dx, dy = toward[0] - center[0], toward[1] - center[1]
+    scales = [h / abs(d) for h, d in zip(half, (dx, dy)) if d]
+    t = min(scales + [1.0])
+    return center[0] + t * dx, center[1] + t * dy
 
 
 # ----- the backward trace ----------------------------------------------------------------------

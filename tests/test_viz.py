@@ -121,8 +121,12 @@ def test_draw_writes_a_png(tmp_path, backend):
 
 
 def test_draw_a_leaf_and_a_model_graph(tmp_path):
+    import matplotlib
+
+    backend_before = matplotlib.get_backend()
     x = f64([1.0, 2.0], "x")
     viz.draw(x, str(tmp_path / "leaf.png"))
+    assert matplotlib.get_backend() == backend_before  # no pyplot: a notebook's backend is left alone
     model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 4))
     data = minigrad.rand(6, 4)
     loss = F.mse_loss(model(data), data)
