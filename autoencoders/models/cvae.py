@@ -44,6 +44,7 @@ def label_condition(y, num_classes, like):
 @register("cvae", "conditional VAE: one-hot label appended to encoder and decoder inputs, 784-400-20")
 class CVAE(VAE):
     defaults = {**VAE.defaults, "epochs": 10}
+    conditional = True  # encode(x, y) and decode(z, y) take labels (autoencoders.plots.variational)
 
     def __init__(self, input_shape=(784,), hidden=(400,), latent_dim=20, num_classes=10, likelihood="bernoulli",
                  decoder_variance="learned"):

@@ -54,6 +54,7 @@ class M2(Autoencoder):
     defaults = {"epochs": 100, "batch_size": 128, "lr": 1e-3, "hidden": [500], "latent_dim": 50,
                 "binarize": "dynamic"}
     prior = "standard-normal"
+    conditional = True  # encode(x, y) and decode(z, y) take labels (autoencoders.plots.variational)
 
     def __init__(self, input_shape=(784,), hidden=(500,), latent_dim=50, num_classes=10, labels=100, alpha=None,
                  labelled_batch=100):
