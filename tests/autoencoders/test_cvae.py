@@ -114,7 +114,12 @@ def test_sample_and_importance_weights_shapes(rng):
 def test_cvae_trains_with_the_loop(tmp_path):
     from autoencoders.training import make_config, read_metrics, train
 
+    from autoencoders.plots.variational import plot_variational
+
     config = make_config("cvae", epochs=2, limit_train=512, limit_test=200, hidden=[64], latent_dim=2)
     train(config, tmp_path / "run", quiet=True)
     metrics = read_metrics(tmp_path / "run")
     assert metrics[-1]["train"]["loss"] < metrics[0]["train"]["loss"]
+    paths = plot_variational(tmp_path / "run")
+    assert [path.name for path in paths] == ["styles.png", "analogies.png"]
+    assert all(path.stat().st_size > 1000 for path in paths)
