@@ -211,13 +211,14 @@ COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "plot": cmd_plot, "lis
 def main(argv=None):
     """Run the command line; returns the exit status."""
     from minigrad import BackendError
+    from minigrad.serialization import CheckpointError
 
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except UsageError as error:
         return _fail(str(error), 2)
-    except (UnknownModelError, ConfigError, RunDirError, BackendError, FileNotFoundError) as error:
+    except (UnknownModelError, ConfigError, RunDirError, BackendError, CheckpointError, FileNotFoundError) as error:
         return _fail(f"{PROG}: error: {error}", 2)
     except TrainingInterrupted as error:
         return _fail(str(error), 130)

@@ -136,7 +136,10 @@ def model_kwargs(config, model_cls, input_shape, num_classes):
 def build_model(config, input_shape, num_classes):
     """A fresh model for ``config`` (its parameters drawn from minigrad's seeded generator)."""
     model_cls = get_model_class(config["model"])
-    return model_cls(**model_kwargs(config, model_cls, input_shape, num_classes))
+    try:
+        return model_cls(**model_kwargs(config, model_cls, input_shape, num_classes))
+    except (TypeError, ValueError) as error:  # a model option of the wrong type or value
+        raise ConfigError(f"model {config['model']!r}: {error}") from error
 
 
 def to_json(config):

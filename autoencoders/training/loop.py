@@ -122,13 +122,14 @@ def train(config, run_dir, *, overwrite=False, quiet=False):
     if (run_dir / ckpt.CHECKPOINT).exists() and not overwrite:
         raise RunExistsError(f"{str(run_dir)!r} already holds a run; resume it (--resume), start it over "
                              "(--overwrite) or choose another directory (--out)")
-    with engine_settings(config):  # an unusable backend fails here, before anything is written
+    with engine_settings(config):
+        trainer = _Trainer(run_dir, config, quiet)  # backend, data and model errors come before any write
         run_dir.mkdir(parents=True, exist_ok=True)
         for pattern in (ckpt.CHECKPOINT, ckpt.METRICS, ckpt.CONFIG, "*.png"):
             for path in run_dir.glob(pattern):
                 path.unlink()
         ckpt.write_config(run_dir, config)
-        _Trainer(run_dir, config, quiet).fit(state=None)
+        trainer.fit(state=None)
     return run_dir
 
 

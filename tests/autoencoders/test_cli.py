@@ -119,6 +119,12 @@ def test_bad_input_exits_2_with_one_line(argv, message, capsys):
     assert out == ""
 
 
+def test_a_damaged_checkpoint_exits_2(tmp_path, capsys):
+    (tmp_path / CHECKPOINT).write_bytes(b"junk")
+    status, _, err = run(capsys, "evaluate", str(tmp_path))
+    assert status == 2 and "not a minigrad checkpoint" in err and len(err.strip().splitlines()) == 1
+
+
 def test_an_existing_run_is_not_overwritten_silently(run_dir, capsys):
     status, _, err = run(capsys, "train", "ae", *TINY, "--out", str(run_dir))
     assert status == 2 and "already holds a run" in err and "--resume" in err

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import minigrad
-from autoencoders.models import get_model_class
+from autoencoders.models import get_model_class, register, registry
 from autoencoders.models.ae import AE
 from autoencoders.training import (
     BASE_DEFAULTS, CHECKPOINT, CONFIG, METRICS, ConfigError, RunDirError, RunExistsError, TrainingInterrupted,
@@ -75,6 +75,22 @@ def test_config_rejects_unknown_options_and_bad_values():
         make_config("ae", hidden=[0])
     with pytest.raises(ConfigError, match="binarize"):
         make_config("ae", binarize="sometimes")
+
+
+def test_a_bad_model_option_is_a_config_error_before_anything_is_written(tmp_path, monkeypatch):
+    monkeypatch.setattr(registry, "_MODELS", dict(registry._MODELS))
+
+    @register("picky-test", "refuses odd widths")
+    class Picky(AE):
+        def __init__(self, input_shape=(784,), hidden=(16,), latent_dim=3, width=2):
+            if width % 2:
+                raise ValueError(f"width must be even, got {width}")
+            super().__init__(input_shape, hidden, latent_dim)
+
+    config = make_config("picky-test", width=3, limit_train=64, limit_test=64)
+    with pytest.raises(ConfigError, match="model 'picky-test': width must be even, got 3"):
+        train(config, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
 
 
 # ---- data and batches ---------------------------------------------------------------------
