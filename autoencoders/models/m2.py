@@ -81,6 +81,8 @@ class M2(Autoencoder):
         self.decoder_y = nn.Linear(num_classes, top[0], bias=False)
         self.decoder = nn.Sequential(nn.ReLU(), mlp_trunk(top), nn.Linear(top[-1], d))
         self._pool = None  # the labelled examples (host arrays), see set_labelled
+        # N, the training set size, for the default α; a buffer so that a checkpoint keeps it
+        self.register_buffer("train_size", minigrad.zeros(()))
 
     # ---- the networks -------------------------------------------------------------------
     def classify(self, x):
@@ -147,18 +149,21 @@ class M2(Autoencoder):
         return total
 
     def classification_weight(self):
-        """α: the given one, else 0.1·N / labels (N, the training set size, once set_labelled has run)."""
+        """α: the given one, else 0.1·N / labels (N, the training set size, known once set_labelled has run)."""
         if self.alpha is not None:
             return float(self.alpha)
-        n = self._pool["train_size"] if self._pool is not None else 60000
+        n = float(self.train_size.item())
+        if n <= 0:
+            raise RuntimeError("m2: the default alpha needs the training set size; call set_labelled(...) "
+                               "or configure_optimizers(config) first, or pass alpha")
         return 0.1 * n / self.labels
 
     # ---- the labelled pool and the training step -----------------------------------------
     def set_labelled(self, x, y, train_size=None, dynamic_binarize=False):
         """Use host arrays ``x``, ``y`` as the labelled pool (``train_size`` sets the default α)."""
         self._pool = {"x": np.ascontiguousarray(x), "y": np.asarray(y, dtype=np.int64),
-                      "train_size": len(x) if train_size is None else int(train_size),
                       "dynamic_binarize": bool(dynamic_binarize)}
+        self.train_size.data[...] = len(x) if train_size is None else int(train_size)
 
     def configure_optimizers(self, config):
         from autoencoders.training.data import load_data  # the training data, to draw the labelled pool

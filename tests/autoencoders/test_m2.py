@@ -105,8 +105,14 @@ def test_objective_weights_the_classification_term(rng):
     expected = terms["unlabelled"].item() + terms["labelled"].item() + 0.7 * terms["classification"].item()
     assert model.objective(terms).item() == pytest.approx(expected, rel=1e-6)
     model.alpha = None
+    with pytest.raises(RuntimeError, match="training set size"):
+        model.classification_weight()
     model.set_labelled(batch.x.numpy(), batch.y.numpy(), train_size=600)
     assert model.classification_weight() == pytest.approx(0.1 * 600 / K)
+    # N is a buffer: a model rebuilt from a checkpoint (no labelled pool) weighs the term the same
+    fresh = M2(input_shape=(8,), hidden=[4], latent_dim=2, num_classes=K, labels=K)
+    fresh.load_state_dict(model.state_dict())
+    assert fresh.classification_weight() == pytest.approx(0.1 * 600 / K)
 
 
 def test_train_step_never_reads_the_labels_of_the_unlabelled_batch(rng):
