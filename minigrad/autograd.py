@@ -25,6 +25,7 @@ import weakref
 from minigrad.backend import get_array_module
 
 _tensor = None  # the minigrad.tensor module, bound when it is imported (it imports this one)
+_wrap = None    # Tensor._wrap, bound at the same time
 
 
 class Config:
@@ -127,45 +128,54 @@ class Function:
         return type(self).__name__
 
     def __call__(self, *inputs):
-        # This is the hottest path of the engine: keep it to plain loops and lookups.
-        tensors = inputs
+        # This is the hottest path of the engine (every op of every step goes through it):
+        # plain loops and local lookups, and a fast lane for the common single output.
+        tensor_type = _tensor.Tensor
         for x in inputs:
-            if not isinstance(x, _tensor.Tensor):
-                tensors = tuple(_tensor.as_tensor(x, like=inputs) for x in inputs)
+            if not isinstance(x, tensor_type):
+                inputs = tuple([_tensor.as_tensor(x, like=inputs) for x in inputs])
                 break
-        arrays = [t.data for t in tensors]
+        arrays = [t.data for t in inputs]
         if len(arrays) > 1:
             first = type(arrays[0])
             for array in arrays:
                 if type(array) is not first:
                     get_array_module(*arrays, op=self.name)  # refuses mixed backends
                     break
-        if Config.anomaly:
+        anomaly = Config.anomaly
+        if anomaly:
             self._stack = traceback.extract_stack()[:-1]
         ys = self.forward(*arrays)
-        if not isinstance(ys, tuple):
-            ys = (ys,)
-        wrap = _tensor.Tensor._wrap
-        outputs = tuple([wrap(y) for y in ys])
-        if Config.anomaly:
+        if type(ys) is tuple:
+            outputs = tuple([_wrap(y) for y in ys])
+        else:
+            outputs = (_wrap(ys),)
+        if anomaly:
             _check_finite(self, [o.data for o in outputs], "output")
         if Config.enable_grad:
-            for t in tensors:
+            for t in inputs:
                 if t.requires_grad:
-                    self._record(tensors, outputs)
+                    self._record(inputs, outputs)
                     break
         return outputs[0] if len(outputs) == 1 else outputs
 
     def _record(self, tensors, outputs):
         """Link this function into the graph between its inputs and outputs."""
-        self.generation = generation = max([t.generation for t in tensors])
+        generation = 0
+        for t in tensors:
+            if t.generation > generation:
+                generation = t.generation
+        self.generation = generation
+        generation += 1
         for output in outputs:
             output.creator = self
-            output.generation = generation + 1
+            output.generation = generation
             output.requires_grad = True
         self.inputs = tensors
-        self.outputs = tuple([weakref.ref(o) for o in outputs])
-        if len(outputs) > 1:
+        if len(outputs) == 1:
+            self.outputs = (weakref.ref(outputs[0]),)
+        else:
+            self.outputs = tuple([weakref.ref(o) for o in outputs])
             self._output_meta = [(o.shape, o.dtype) for o in outputs]
 
     def forward(self, *arrays):
@@ -181,8 +191,16 @@ class Function:
 
 
 def _grad_outputs_of(function):
-    from minigrad.tensor import Tensor
+    refs = function.outputs
+    if len(refs) == 1:  # the common case; the output is alive, since a gradient reached the function
+        output = refs[0]()
+        return [output._pending_grad] if output is not None and output._pending_grad is not None else \
+            _zero_grad_outputs(function)
+    return _zero_grad_outputs(function)
 
+
+def _zero_grad_outputs(function):
+    """The outputs' pending gradients, zeros for an output that nobody used."""
     grads = []
     for index, ref in enumerate(function.outputs):
         output = ref()
@@ -190,7 +208,7 @@ def _grad_outputs_of(function):
         if grad is None:  # an output nobody used: its gradient is zero
             shape, dtype = function._output_meta[index]
             xp = get_array_module(function.inputs[0].data)
-            grad = Tensor._wrap(xp.zeros(shape, dtype=dtype))
+            grad = _wrap(xp.zeros(shape, dtype=dtype))
         grads.append(grad)
     return grads
 
@@ -234,6 +252,7 @@ def run_backward(outputs, grad_outputs, *, retain_graph=False, create_graph=Fals
             heapq.heappush(heap, (-function.generation, len(seen), function))
 
     wanted = None if inputs is None else {id(t) for t in inputs}
+    anomaly = Config.anomaly
     results = None
     try:
         with _set_grad_enabled(create_graph):
@@ -250,29 +269,35 @@ def run_backward(outputs, grad_outputs, *, retain_graph=False, create_graph=Fals
                         "if you need to backward twice."
                     )
                 grad_outputs_here = _grad_outputs_of(function)
-                grad_inputs = _call_backward(function, grad_outputs_here)
-                if not isinstance(grad_inputs, tuple):
+                if anomaly:
+                    grad_inputs = _call_backward(function, grad_outputs_here)
+                else:
+                    grad_inputs = function.backward(*grad_outputs_here)
+                if type(grad_inputs) is not tuple:
                     grad_inputs = (grad_inputs,)
                 if len(grad_inputs) != len(function.inputs):
                     raise RuntimeError(
                         f"{function.name}.backward returned {len(grad_inputs)} gradients for "
                         f"{len(function.inputs)} inputs"
                     )
-                if Config.anomaly:
+                if anomaly:
                     _check_finite(function, [g.data for g in grad_inputs if g is not None], "gradient of input")
                 if Config.backward_hook is not None:
                     Config.backward_hook(function, grad_outputs_here, grad_inputs)
-                for index, (x, gx) in enumerate(zip(function.inputs, grad_inputs)):
+                inputs_here = function.inputs
+                for index in range(len(inputs_here)):
+                    x, gx = inputs_here[index], grad_inputs[index]
                     if gx is None or not x.requires_grad:
                         continue
-                    if gx.shape != x.shape:
+                    if gx.data.shape != x.data.shape:
                         raise RuntimeError(
                             f"{function.name}.backward returned a gradient of shape {gx.shape} for input "
                             f"{index} of shape {x.shape}"
                         )
                     add_grad(x, gx)
-                    if x.creator is not None:
-                        push(x.creator)
+                    creator = x.creator
+                    if creator is not None and id(creator) not in seen:
+                        push(creator)
                 if not retain_graph:
                     function.release()
             if wanted is None:

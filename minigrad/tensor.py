@@ -50,14 +50,10 @@ class Tensor:
         if requires_grad and not _is_float(data.dtype):
             raise TypeError(f"only floating point tensors can require gradients, got dtype {data.dtype}")
 
-    @classmethod
-    def _wrap(cls, array):
+    @staticmethod
+    def _wrap(array):
         """Fast internal constructor for arrays produced by ops."""
-        if isinstance(array, numpy.generic):  # numpy reductions return scalars
-            array = numpy.asarray(array)
-        tensor = object.__new__(cls)
-        tensor.data = array
-        return tensor
+        return _wrap_array(array)
 
     # ----- array facts -------------------------------------------------------------
     shape = property(lambda self: tuple(self.data.shape))
@@ -232,6 +228,15 @@ class Tensor:
     def argmin(self, axis=None): return Tensor._wrap(self.data.argmin(axis=axis))
 
 
+def _wrap_array(array, _new=object.__new__, _generic=numpy.generic, _asarray=numpy.asarray):
+    """A Tensor around ``array`` with the class defaults (no grad, no creator): what ops return."""
+    if isinstance(array, _generic):  # numpy reductions return scalars
+        array = _asarray(array)
+    tensor = _new(Tensor)
+    tensor.data = array
+    return tensor
+
+
 def _axes_arg(args):
     if len(args) == 1 and (isinstance(args[0], (tuple, list)) or args[0] is None):
         return None if args[0] is None else tuple(args[0])
@@ -263,14 +268,36 @@ def as_tensor(value, like=()):
     if isinstance(value, (int, float, bool)):
         for other in like:
             if isinstance(other, Tensor):
-                xp = _backend.get_array_module(other.data)
-                dtype = other.dtype if _is_float(other.dtype) or isinstance(value, int) else _default_float()
-                return Tensor._wrap(xp.asarray(value, dtype=dtype))
+                dtype = other.data.dtype
+                if dtype.kind != "f" and not isinstance(value, int):
+                    dtype = _default_float()
+                return _wrap_array(_scalar_array(value, dtype, _backend.get_array_module(other.data)))
         xp = _backend.active_module()
         return Tensor._wrap(xp.asarray(value, dtype=_default_float() if isinstance(value, float) else None))
     if isinstance(value, numpy.generic) or _is_backend_array(value):
         return Tensor._wrap(value)
     raise TypeError(f"expected a Tensor, an array or a Python number, got {type(value).__name__}")
+
+
+_scalars = {}  # (type, value, dtype, array module) -> a 0-d array holding it
+
+
+def _scalar_array(value, dtype, xp):
+    """A 0-d array of ``value`` (constants such as the 2 of ``2 * x``), made once and then reused:
+    building a fresh one costs more than the op itself, and on a GPU it is a host-to-device
+    copy. Nothing in minigrad writes into an op's inputs; NumPy's are also made read-only.
+    Zeros (0.0 and −0.0 compare equal) and NaNs (unequal to themselves) are not cached."""
+    key = (type(value), value, dtype, xp)
+    array = _scalars.get(key)
+    if array is None:
+        array = xp.asarray(value, dtype=dtype)
+        if value and value == value:
+            if len(_scalars) >= 4096:
+                _scalars.clear()
+            if isinstance(array, numpy.ndarray):
+                array.flags.writeable = False
+            _scalars[key] = array
+    return array
 
 
 def _default_float():
@@ -286,3 +313,4 @@ from minigrad import autograd as _autograd  # noqa: E402
 from minigrad import functions as F  # noqa: E402  (functions import Tensor from here)
 
 _autograd._tensor = sys.modules[__name__]
+_autograd._wrap = _wrap_array

@@ -26,14 +26,17 @@ class Tanh(Function):
 class Sigmoid(Function):
     """y = σ(x) = 1 / (1 + e⁻ˣ) ;  dy/dx = y(1 − y)
 
-    Computed from e = e^(−|x|) ∈ (0, 1]: y = 1/(1 + e) for x ≥ 0 and e/(1 + e) for
-    x < 0, so no exponential overflows and tiny outputs keep their relative precision.
+    Computed as y = e^min(x, 0) / (1 + e^(−|x|)): that is 1/(1 + e⁻ˣ) for x ≥ 0 and
+    eˣ/(1 + eˣ) for x < 0, so no exponential overflows and tiny outputs keep their
+    relative precision. (Written without ``where``: NumPy's masked select costs ten
+    times the arithmetic when the signs are mixed.)
     """
 
     def forward(self, x):
         xp = get_array_module(x)
         e = xp.exp(-xp.abs(x))
-        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        e += 1
+        return xp.divide(xp.exp(xp.minimum(x, 0)), e, out=e)
 
     def backward(self, gy):
         y = self.outputs[0]()
