@@ -9,6 +9,7 @@ as ``gy * mask`` with a constant mask (their second derivative is 0 almost every
 from minigrad.autograd import Function
 from minigrad.backend import get_array_module
 from minigrad.tensor import Tensor
+from minigrad.functions import elementwise as _elementwise
 from minigrad.functions import math as _math
 
 
@@ -29,14 +30,11 @@ class Sigmoid(Function):
     Computed as y = e^min(x, 0) / (1 + e^(−|x|)): that is 1/(1 + e⁻ˣ) for x ≥ 0 and
     eˣ/(1 + eˣ) for x < 0, so no exponential overflows and tiny outputs keep their
     relative precision. (Written without ``where``: NumPy's masked select costs ten
-    times the arithmetic when the signs are mixed.)
+    times the arithmetic when the signs are mixed.) One fused kernel on CuPy.
     """
 
     def forward(self, x):
-        xp = get_array_module(x)
-        e = xp.exp(-xp.abs(x))
-        e += 1
-        return xp.divide(xp.exp(xp.minimum(x, 0)), e, out=e)
+        return _elementwise.sigmoid(x)
 
     def backward(self, gy):
         y = self.outputs[0]()

@@ -9,13 +9,15 @@ With g the gradient, θ the parameter, t the step (1, 2, ...):
     v̂ ← max(v̂, v)                   (amsgrad; v̂ is then used in place of v below)
     θ ← θ − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
 
-Each update allocates one temporary array per parameter (two with Adam's weight
-decay); everything else is done in place with ``out=``.
+Without amsgrad, one parameter's whole update is :data:`minigrad.functions.elementwise.adam`:
+one fused kernel on CuPy; on NumPy in-place passes with one temporary array (two with
+Adam's weight decay).
 """
 
 import math
 
 from minigrad.backend import get_array_module
+from minigrad.functions import elementwise as _elementwise
 from minigrad.optim.optimizer import Optimizer
 
 
@@ -45,25 +47,33 @@ class Adam(Optimizer):
         eps = float(group["eps"])
         weight_decay = float(group["weight_decay"])
         amsgrad = group["amsgrad"]
+        # Decoupled decay (AdamW) scales θ first; Adam's L2 decay is added to the gradient.
+        decay, l2 = (1.0 - lr * weight_decay, 0.0) if self.decoupled_weight_decay else (1.0, weight_decay)
         for p in group["params"]:
             if p.grad is None:
                 continue
             theta, g = p.data, p.grad.data
-            xp = get_array_module(theta)
             state = self.state.get(p)
             if state is None:
+                xp = get_array_module(theta)
                 state = self.state[p] = {"step": 0, "exp_avg": xp.zeros_like(theta),
                                          "exp_avg_sq": xp.zeros_like(theta)}
                 if amsgrad:
                     state["max_exp_avg_sq"] = xp.zeros_like(theta)
             state["step"] = step = state["step"] + 1
-            m, v = state["exp_avg"], state["exp_avg_sq"]
+            step_size = lr / (1.0 - beta1 ** step)
+            bias2_sqrt = math.sqrt(1.0 - beta2 ** step)
+            if not amsgrad:  # the whole update in one pass (one fused kernel on CuPy)
+                _elementwise.adam(g, l2, decay, beta1, beta2, step_size, bias2_sqrt, eps,
+                                  theta, state["exp_avg"], state["exp_avg_sq"])
+                continue
 
-            if weight_decay:
-                if self.decoupled_weight_decay:
-                    theta *= 1.0 - lr * weight_decay
-                else:
-                    g = g + weight_decay * theta  # a new array: p.grad is never written
+            xp = get_array_module(theta)
+            m, v = state["exp_avg"], state["exp_avg_sq"]
+            if l2:
+                g = g + l2 * theta  # a new array: p.grad is never written
+            if decay != 1.0:
+                theta *= decay
             tmp = g * (1.0 - beta1)
             m *= beta1
             m += tmp                                  # m = β₁m + (1 − β₁)g
@@ -71,12 +81,9 @@ class Adam(Optimizer):
             tmp *= 1.0 - beta2
             v *= beta2
             v += tmp                                  # v = β₂v + (1 − β₂)g²
-            if amsgrad:
-                v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-
-            step_size = lr / (1.0 - beta1 ** step)
+            v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])  # v̂ = max(v̂, v)
             xp.sqrt(v, out=tmp)
-            tmp /= math.sqrt(1.0 - beta2 ** step)
+            tmp /= bias2_sqrt
             tmp += eps                                # denominator √v̂ₜ + ε
             xp.divide(m, tmp, out=tmp)
             tmp *= -step_size

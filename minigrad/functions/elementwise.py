@@ -1,0 +1,173 @@
+"""Fused elementwise kernels: one GPU kernel where a formula would launch several.
+
+On a GPU every NumPy-style operation is a kernel launch and a trip through memory: the
+stable sigmoid ``where(x >= 0, 1/(1+e), e/(1+e))`` with ``e = exp(-|x|)`` is seven of them,
+an Adam update per parameter a dozen. An :class:`Elementwise` states such a formula twice,
+side by side, and each backend runs its own spelling:
+
+* ``cuda``: the body of a ``cupy.ElementwiseKernel`` (C++ on one element; its parameter
+  lists name the inputs and outputs), compiled once per dtype on first use. One launch.
+* ``fallback(xp, *args)``: the same formula with the array module's functions, for NumPy
+  and the strict CPU stand-in of CuPy (and for CuPy too when kernels are switched off
+  with ``MINIGRAD_FUSED_KERNELS=0``, e.g. to compare).
+
+The two must agree: ``tests/test_elementwise.py`` compiles each CUDA body as C++ with the
+host compiler (when one is present) and compares it with the fallback, so a kernel is
+checked on machines without a GPU too. Keep the bodies to what C++ and CUDA share:
+``exp``, ``log1p``, ``sqrt``, ``fabs``, ``fmax``, ``fmin``, arithmetic and ``?:``.
+
+Kernels compute; they are not ops. A Function's forward may call one (the math stays in
+its docstring and its backward is still written with ops); optimizers call them on raw
+arrays under ``no_grad``.
+"""
+
+import os
+
+from minigrad import backend as _backend
+
+ENABLED = os.environ.get("MINIGRAD_FUSED_KERNELS", "1").strip() not in ("0", "false", "no")
+
+
+class Elementwise:
+    """An elementwise formula with a CUDA spelling (one kernel) and an array-module spelling.
+
+    ``in_params`` / ``out_params`` use CuPy's syntax (``"T x, T t"``, ``"T y"``). Outputs
+    given as arguments are written in place (as CuPy does); outputs not given are allocated.
+    ``fallback(xp, *args)`` receives the same arguments and returns the same outputs.
+    """
+
+    def __init__(self, name, in_params, out_params, cuda, fallback):
+        self.name = name
+        self.in_params = in_params
+        self.out_params = out_params
+        self.cuda = cuda
+        self.fallback = fallback
+        self._kernel = None
+
+    def __call__(self, *args):
+        first = args[0]
+        if ENABLED and type(first).__module__.startswith("cupy") and _one_float_dtype(args):
+            if self._kernel is None:
+                cupy = _backend.module_for("cupy")
+                self._kernel = cupy.ElementwiseKernel(self.in_params, self.out_params, self.cuda,
+                                                      "minigrad_" + self.name)
+            return self._kernel(*args)
+        return self.fallback(_backend.get_array_module(first), *args)
+
+    def __repr__(self):
+        return f"Elementwise({self.name!r}: ({self.in_params}) -> ({self.out_params}))"
+
+
+def _one_float_dtype(args):
+    """True when every array argument has the first one's floating dtype (what ``T`` needs)."""
+    dtype = args[0].dtype
+    if dtype.kind != "f":
+        return False
+    for arg in args:
+        if hasattr(arg, "dtype") and arg.dtype != dtype:
+            return False
+    return True
+
+
+# ----- the kernels ---------------------------------------------------------------------------
+
+def _sigmoid(xp, x):
+    e = xp.exp(-xp.abs(x))
+    e += 1
+    return xp.divide(xp.exp(xp.minimum(x, 0)), e, out=e)
+
+
+sigmoid = Elementwise(
+    "sigmoid", "T x", "T y",
+    "T e = exp(-fabs(x)); y = (x >= 0 ? (T)1 : e) / ((T)1 + e);",
+    _sigmoid,
+)
+"""σ(x) = 1/(1 + e⁻ˣ), from e = e^(−|x|) so that no exponential overflows."""
+
+
+def _bce_with_logits(xp, x, t):
+    y = xp.exp(-xp.abs(x))
+    xp.log1p(y, out=y)
+    y += xp.maximum(x, 0)
+    y -= x * t
+    return y
+
+
+bce_with_logits = Elementwise(
+    "bce_with_logits", "T x, T t", "T y",
+    "y = fmax(x, (T)0) - x * t + log1p(exp(-fabs(x)));",
+    _bce_with_logits,
+)
+"""max(x, 0) − x·t + log(1 + e^(−|x|)): binary cross-entropy of logits x against targets t."""
+
+
+def _gaussian_kl_terms(xp, mu, logvar):
+    y = xp.exp(logvar)
+    y += mu * mu
+    y -= logvar
+    y -= 1
+    y *= 0.5
+    return y
+
+
+gaussian_kl_terms = Elementwise(
+    "gaussian_kl_terms", "T mu, T logvar", "T y",
+    "y = (T)0.5 * (mu * mu + exp(logvar) - (T)1 - logvar);",
+    _gaussian_kl_terms,
+)
+"""½(μ² + e^logvar − 1 − logvar): the KL of N(μ, e^logvar) from N(0, 1), per dimension."""
+
+
+def _squared_difference(xp, x, t):
+    d = x - t
+    d *= d
+    return d
+
+
+squared_difference = Elementwise(
+    "squared_difference", "T x, T t", "T y",
+    "T d = x - t; y = d * d;",
+    _squared_difference,
+)
+"""(x − t)²."""
+
+
+def _adam(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v):
+    g = grad
+    if weight_decay:
+        g = g + weight_decay * param  # a new array: the gradient is never written
+    if decay != 1.0:
+        param *= decay
+    tmp = g * (1.0 - beta1)
+    m *= beta1
+    m += tmp                          # m = β₁m + (1 − β₁)g
+    xp.multiply(g, g, out=tmp)
+    tmp *= 1.0 - beta2
+    v *= beta2
+    v += tmp                          # v = β₂v + (1 − β₂)g²
+    xp.sqrt(v, out=tmp)
+    tmp /= bias2_sqrt
+    tmp += eps                        # √v̂ + ε
+    xp.divide(m, tmp, out=tmp)
+    tmp *= -step_size
+    param += tmp
+    return param, m, v
+
+
+adam = Elementwise(
+    "adam",
+    "T grad, T weight_decay, T decay, T beta1, T beta2, T step_size, T bias2_sqrt, T eps",
+    "T param, T m, T v",
+    """T g = grad + weight_decay * param;
+       param *= decay;
+       m = beta1 * m + ((T)1 - beta1) * g;
+       v = beta2 * v + ((T)1 - beta2) * g * g;
+       param -= step_size * (m / (sqrt(v) / bias2_sqrt + eps));""",
+    _adam,
+)
+"""One Adam update of (param, m, v) in place (see minigrad.optim.Adam for the formulas).
+``weight_decay``: L2 added to the gradient (0 for none); ``decay``: the factor 1 − lr·λ
+of AdamW's decoupled decay (1 for none); ``step_size`` = lr/(1 − β₁ᵗ);
+``bias2_sqrt`` = √(1 − β₂ᵗ)."""
+
+KERNELS = (sigmoid, bce_with_logits, gaussian_kl_terms, squared_difference, adam)
