@@ -6,6 +6,9 @@
 * :func:`style_grid` — for models whose decoder reads a label: each row is the style code
   of one test image (shown in the first column), decoded with every label.
 
+    from autoencoders.plots.adversarial import plot_adversarial
+    plot_adversarial("runs/aae-mnist-5k")     # -> [.../codes_over_prior.png]
+
 Each takes a :class:`~autoencoders.training.Run` and returns the path of the PNG it wrote
 into the run directory, or None when the figure does not apply, like the figures of
 :mod:`autoencoders.plots.figures`.
@@ -93,4 +96,12 @@ def style_grid(run, filename="style_grid.png", rows=10):
 
 
 FIGURES = (codes_over_prior, style_grid)
+
+
+def plot_adversarial(run_dir, backend=None):
+    """Draw the figures of this module for the run in ``run_dir``; returns the paths written."""
+    from autoencoders.training import open_run
+
+    with open_run(run_dir, backend) as run:
+        return [path for path in (figure(run) for figure in FIGURES) if path is not None]
 

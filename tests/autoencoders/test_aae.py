@@ -431,12 +431,13 @@ def test_semisupervised_training_resumes_exactly_and_reports_the_error(tmp_path)
 # ---- figures --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("model", ["aae", "aae-supervised", "aae-semisupervised"])
-def test_adversarial_figures_are_drawn(model, tmp_path):
+def test_adversarial_figures_are_drawn_on_the_strict_backend(model, tmp_path):
+    """Train and draw on "strict", the CPU stand-in for CuPy: no stray NumPy call on device arrays."""
     from autoencoders.plots.adversarial import codes_over_prior, style_grid
     from autoencoders.training import open_run
     extra = {"prior": "swiss-roll", "conditional": True} if model == "aae" else {}
     config = make_config(model, epochs=1, batch_size=32, hidden=[16], disc_hidden=[8], limit_train=64,
-                         limit_test=40, latent_dim=2, **extra)
+                         limit_test=40, latent_dim=2, backend="strict", **extra)
     train(config, tmp_path / model, quiet=True)
     with open_run(tmp_path / model) as run:
         assert codes_over_prior(run).is_file()
