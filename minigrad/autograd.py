@@ -234,88 +234,92 @@ def run_backward(outputs, grad_outputs, *, retain_graph=False, create_graph=Fals
     ``inputs`` are returned and no ``.grad`` is touched.
     """
     # Each tensor collects its incoming gradient in ``_pending_grad`` while the pass
-    # runs; ``touched`` remembers them so they can be cleared at the end.
+    # runs; ``touched`` remembers them so they can be cleared at the end. ``heap`` holds
+    # (−generation, order, function): the function created last comes out first.
+    # (The loop is written out flat, without helper calls: it runs once per graph edge.)
     touched = []
     heap = []
     seen = set()
-
-    def add_grad(tensor, grad):
-        if tensor._pending_grad is None:
-            tensor._pending_grad = grad
-            touched.append(tensor)
-        else:
-            tensor._pending_grad = tensor._pending_grad + grad
-
-    def push(function):
-        if id(function) not in seen:
-            seen.add(id(function))
-            heapq.heappush(heap, (-function.generation, len(seen), function))
-
-    wanted = None if inputs is None else {id(t) for t in inputs}
+    push = heapq.heappush
+    pop = heapq.heappop
     anomaly = Config.anomaly
+    hook = Config.backward_hook
     results = None
+    previous_mode = Config.enable_grad
+    Config.enable_grad = create_graph  # the backward ops are recorded only under create_graph
     try:
-        with _set_grad_enabled(create_graph):
-            for output, grad in zip(outputs, grad_outputs):
-                add_grad(output, grad)
-                if output.creator is not None:
-                    push(output.creator)
-            while heap:
-                function = heapq.heappop(heap)[2]
-                if getattr(function, "_freed", False):
-                    raise RuntimeError(
-                        "Trying to backward through the graph a second time: the values saved by the first "
-                        "backward() were freed. Pass retain_graph=True to the first backward() (or to grad()) "
-                        "if you need to backward twice."
-                    )
-                grad_outputs_here = _grad_outputs_of(function)
-                if anomaly:
-                    grad_inputs = _call_backward(function, grad_outputs_here)
-                else:
-                    grad_inputs = function.backward(*grad_outputs_here)
-                if type(grad_inputs) is not tuple:
-                    grad_inputs = (grad_inputs,)
-                if len(grad_inputs) != len(function.inputs):
-                    raise RuntimeError(
-                        f"{function.name}.backward returned {len(grad_inputs)} gradients for "
-                        f"{len(function.inputs)} inputs"
-                    )
-                if anomaly:
-                    _check_finite(function, [g.data for g in grad_inputs if g is not None], "gradient of input")
-                if Config.backward_hook is not None:
-                    Config.backward_hook(function, grad_outputs_here, grad_inputs)
-                inputs_here = function.inputs
-                for index in range(len(inputs_here)):
-                    x, gx = inputs_here[index], grad_inputs[index]
-                    if gx is None or not x.requires_grad:
-                        continue
-                    if gx.data.shape != x.data.shape:
-                        raise RuntimeError(
-                            f"{function.name}.backward returned a gradient of shape {gx.shape} for input "
-                            f"{index} of shape {x.shape}"
-                        )
-                    add_grad(x, gx)
-                    creator = x.creator
-                    if creator is not None and id(creator) not in seen:
-                        push(creator)
-                if not retain_graph:
-                    function.release()
-            if wanted is None:
-                for tensor in touched:
-                    if tensor.creator is None or tensor._retains_grad:
-                        grad = tensor._pending_grad
-                        tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+        for output, grad in zip(outputs, grad_outputs):
+            if output._pending_grad is None:
+                output._pending_grad = grad
+                touched.append(output)
             else:
-                results = []
-                for index, tensor in enumerate(inputs):
+                output._pending_grad = output._pending_grad + grad
+            creator = output.creator
+            if creator is not None and id(creator) not in seen:
+                seen.add(id(creator))
+                push(heap, (-creator.generation, len(seen), creator))
+        while heap:
+            function = pop(heap)[2]
+            if getattr(function, "_freed", False):
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time: the values saved by the first "
+                    "backward() were freed. Pass retain_graph=True to the first backward() (or to grad()) "
+                    "if you need to backward twice."
+                )
+            grad_outputs_here = _grad_outputs_of(function)
+            if anomaly:
+                grad_inputs = _call_backward(function, grad_outputs_here)
+            else:
+                grad_inputs = function.backward(*grad_outputs_here)
+            if type(grad_inputs) is not tuple:
+                grad_inputs = (grad_inputs,)
+            inputs_here = function.inputs
+            if len(grad_inputs) != len(inputs_here):
+                raise RuntimeError(
+                    f"{function.name}.backward returned {len(grad_inputs)} gradients for "
+                    f"{len(inputs_here)} inputs"
+                )
+            if anomaly:
+                _check_finite(function, [g.data for g in grad_inputs if g is not None], "gradient of input")
+            if hook is not None:
+                hook(function, grad_outputs_here, grad_inputs)
+            for index in range(len(inputs_here)):
+                x, gx = inputs_here[index], grad_inputs[index]
+                if gx is None or not x.requires_grad:
+                    continue
+                if gx.data.shape != x.data.shape:
+                    raise RuntimeError(
+                        f"{function.name}.backward returned a gradient of shape {gx.shape} for input "
+                        f"{index} of shape {x.shape}"
+                    )
+                if x._pending_grad is None:  # the first gradient to reach x
+                    x._pending_grad = gx
+                    touched.append(x)
+                else:                        # x was used more than once: the gradients add up
+                    x._pending_grad = x._pending_grad + gx
+                creator = x.creator
+                if creator is not None and id(creator) not in seen:
+                    seen.add(id(creator))
+                    push(heap, (-creator.generation, len(seen), creator))
+            if not retain_graph:
+                function.release()
+        if inputs is None:
+            for tensor in touched:
+                if tensor.creator is None or tensor._retains_grad:
                     grad = tensor._pending_grad
-                    if grad is None and not allow_unused:
-                        raise RuntimeError(
-                            f"grad: input {index} (shape {tensor.shape}) is not part of the graph of the "
-                            "outputs (pass allow_unused=True to get None for it)"
-                        )
-                    results.append(grad)
+                    tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+        else:
+            results = []
+            for index, tensor in enumerate(inputs):
+                grad = tensor._pending_grad
+                if grad is None and not allow_unused:
+                    raise RuntimeError(
+                        f"grad: input {index} (shape {tensor.shape}) is not part of the graph of the "
+                        "outputs (pass allow_unused=True to get None for it)"
+                    )
+                results.append(grad)
     finally:
+        Config.enable_grad = previous_mode
         for tensor in touched:
             tensor._pending_grad = None
     return results

@@ -28,6 +28,7 @@ def _cases():
     x[:4] = (-80.0, 80.0, 0.0, -0.0)
     return {
         "sigmoid": ([x], []),
+        "sigmoid_grad": ([rng.uniform(0, 1, N), rng.normal(0, 1, N)], []),
         "bce_with_logits": ([x, rng.uniform(0, 1, N)], []),
         "gaussian_kl_terms": ([rng.normal(0, 1, N), rng.normal(0, 2, N)], []),
         "squared_difference": ([rng.normal(0, 1, N), rng.normal(0, 1, N)], []),

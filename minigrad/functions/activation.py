@@ -37,8 +37,23 @@ class Sigmoid(Function):
         return _elementwise.sigmoid(x)
 
     def backward(self, gy):
-        y = self.outputs[0]()
-        return gy * y * (1 - y)
+        return SigmoidGrad()(self.outputs[0](), gy)  # gy · y(1 − y), one op
+
+
+class SigmoidGrad(Function):
+    """gx = gy · y(1 − y): sigmoid's backward as one op (one pass, one kernel on CuPy)
+
+    ∂gx/∂y = gy(1 − 2y) ,  ∂gx/∂gy = y(1 − y)   (for second derivatives)
+    """
+
+    def forward(self, y, gy):
+        return _elementwise.sigmoid_grad(y, gy)
+
+    def backward(self, ggx):
+        y, gy = self.inputs
+        g_y = ggx * gy * (1 - 2 * y) if y.requires_grad else None
+        g_gy = SigmoidGrad()(y, ggx) if gy.requires_grad else None
+        return g_y, g_gy
 
 
 class ReLU(Function):
@@ -49,7 +64,7 @@ class ReLU(Function):
 
     def backward(self, gy):
         x, = self.inputs
-        return gy * Tensor._wrap((x.data > 0).astype(gy.dtype))
+        return gy * Tensor._wrap(x.data > 0)  # a boolean mask: float · bool keeps the float dtype
 
 
 class LeakyReLU(Function):

@@ -3,14 +3,14 @@
 from minigrad.autograd import Function
 from minigrad.functions.linalg import matmul
 from minigrad.functions.reduction import sum_to
-from minigrad.functions.shape import reshape, transpose
+from minigrad.functions.shape import transpose
 
 
 class Linear(Function):
     """y = x Wᵀ + b  for x (..., in), W (out, in), b (out,)
 
     ∂L/∂x = g W ,  ∂L/∂W = gᵀ x ,  ∂L/∂b = Σ g  (g = ∂L/∂y; leading axes of x are
-    flattened into the batch, so the weight gradient is one GEMM).
+    flattened into the batch, so the weight gradient is one GEMM: ``linear_weight_grad``).
     """
 
     def forward(self, x, weight, bias=None):
@@ -22,13 +22,33 @@ class Linear(Function):
     def backward(self, gy):
         x, weight = self.inputs[:2]
         gx = matmul(gy, weight) if x.requires_grad else None
-        gw = gb = None
-        if weight.requires_grad:
-            g2 = reshape(gy, (-1, weight.shape[0]))
-            gw = matmul(transpose(g2), reshape(x, (-1, weight.shape[1])))
-        if len(self.inputs) == 3 and self.inputs[2].requires_grad:
-            gb = sum_to(gy, self.inputs[2].shape)
-        return (gx, gw) if len(self.inputs) == 2 else (gx, gw, gb)
+        gw = linear_weight_grad(gy, x) if weight.requires_grad else None
+        if len(self.inputs) == 2:
+            return gx, gw
+        bias = self.inputs[2]
+        return gx, gw, (sum_to(gy, bias.shape) if bias.requires_grad else None)
+
+
+class LinearWeightGrad(Function):
+    """gW = gᵀ x  for g (..., out) and x (..., in), the leading axes summed over: (out, in)
+
+    It is bilinear in (g, x); with ggW the gradient of gW:
+    ∂L/∂g = x ggWᵀ ,  ∂L/∂x = g ggW
+    """
+
+    def forward(self, gy, x):
+        return gy.reshape(-1, gy.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+
+    def backward(self, ggw):
+        gy, x = self.inputs
+        ggy = matmul(x, transpose(ggw)) if gy.requires_grad else None
+        gx = matmul(gy, ggw) if x.requires_grad else None
+        return ggy, gx
+
+
+def linear_weight_grad(grad_output, x):
+    """The weight gradient of ``linear``: grad_outputᵀ x, summed over every leading axis."""
+    return LinearWeightGrad()(grad_output, x)
 
 
 def linear(x, weight, bias=None):

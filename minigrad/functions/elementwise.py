@@ -85,6 +85,21 @@ sigmoid = Elementwise(
 """σ(x) = 1/(1 + e⁻ˣ), from e = e^(−|x|) so that no exponential overflows."""
 
 
+def _sigmoid_grad(xp, y, gy):
+    gx = 1 - y
+    gx *= y
+    gx *= gy
+    return gx
+
+
+sigmoid_grad = Elementwise(
+    "sigmoid_grad", "T y, T gy", "T gx",
+    "gx = gy * y * ((T)1 - y);",
+    _sigmoid_grad,
+)
+"""gy · y(1 − y): the gradient of the sigmoid from its output y."""
+
+
 def _bce_with_logits(xp, x, t):
     y = xp.exp(-xp.abs(x))
     xp.log1p(y, out=y)
@@ -170,4 +185,4 @@ adam = Elementwise(
 of AdamW's decoupled decay (1 for none); ``step_size`` = lr/(1 − β₁ᵗ);
 ``bias2_sqrt`` = √(1 − β₂ᵗ)."""
 
-KERNELS = (sigmoid, bce_with_logits, gaussian_kl_terms, squared_difference, adam)
+KERNELS = (sigmoid, sigmoid_grad, bce_with_logits, gaussian_kl_terms, squared_difference, adam)
