@@ -36,14 +36,21 @@ class Config:
     backward_hook = None  # callable(function, grad_outputs, grad_inputs), see minigrad.viz.trace_backward
 
 
-@contextlib.contextmanager
-def _set_grad_enabled(mode):
-    previous = Config.enable_grad
-    Config.enable_grad = mode
-    try:
-        yield
-    finally:
-        Config.enable_grad = previous
+class _set_grad_enabled(contextlib.ContextDecorator):
+    """Set ``Config.enable_grad`` for a block (a class, not a generator: entered every step)."""
+
+    def __init__(self, mode):
+        self.mode = mode
+
+    def __enter__(self):
+        self.previous = Config.enable_grad
+        Config.enable_grad = self.mode
+
+    def __exit__(self, *exc_info):
+        Config.enable_grad = self.previous
+
+    def _recreate_cm(self):  # as a decorator, a fresh one per call (recursion-safe)
+        return type(self)(self.mode)
 
 
 def no_grad():
@@ -135,17 +142,19 @@ class Function:
             if not isinstance(x, tensor_type):
                 inputs = tuple([_tensor.as_tensor(x, like=inputs) for x in inputs])
                 break
-        arrays = [t.data for t in inputs]
-        if len(arrays) > 1:
+        anomaly = Config.anomaly
+        if anomaly:
+            self._stack = traceback.extract_stack()[:-1]
+        if len(inputs) == 1:
+            ys = self.forward(inputs[0].data)
+        else:
+            arrays = [t.data for t in inputs]
             first = type(arrays[0])
             for array in arrays:
                 if type(array) is not first:
                     get_array_module(*arrays, op=self.name)  # refuses mixed backends
                     break
-        anomaly = Config.anomaly
-        if anomaly:
-            self._stack = traceback.extract_stack()[:-1]
-        ys = self.forward(*arrays)
+            ys = self.forward(*arrays)
         if type(ys) is tuple:
             outputs = tuple([_wrap(y) for y in ys])
         else:

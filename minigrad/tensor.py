@@ -10,6 +10,7 @@ leaf tensors; call ``zero_grad()`` (or an optimizer's ``zero_grad()``) between s
 Non-leaf tensors keep their gradient only after ``retain_grad()``.
 """
 
+import operator
 import sys
 
 import numpy
@@ -56,9 +57,9 @@ class Tensor:
         return _wrap_array(array)
 
     # ----- array facts -------------------------------------------------------------
-    shape = property(lambda self: tuple(self.data.shape))
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: self.data.ndim)
+    shape = property(operator.attrgetter("data.shape"))  # a tuple on every backend
+    dtype = property(operator.attrgetter("data.dtype"))
+    ndim = property(operator.attrgetter("data.ndim"))
     size = property(lambda self: int(self.data.size))
     backend = property(lambda self: _backend.backend_of(self.data))
     is_leaf = property(lambda self: self.creator is None)

@@ -27,9 +27,9 @@ class Tanh(Function):
 class Sigmoid(Function):
     """y = σ(x) = 1 / (1 + e⁻ˣ) ;  dy/dx = y(1 − y)
 
-    Computed as y = e^min(x, 0) / (1 + e^(−|x|)): that is 1/(1 + e⁻ˣ) for x ≥ 0 and
-    eˣ/(1 + eˣ) for x < 0, so no exponential overflows and tiny outputs keep their
-    relative precision. (Written without ``where``: NumPy's masked select costs ten
+    Computed from e = e^(−|x|) ∈ (0, 1]: y = 1/(1 + e) for x ≥ 0 and e/(1 + e) for
+    x < 0, so no exponential overflows and tiny outputs keep their relative precision.
+    (The numerator is max(e, [x ≥ 0]), not ``where``: NumPy's masked select costs ten
     times the arithmetic when the signs are mixed.) One fused kernel on CuPy.
     """
 

@@ -118,8 +118,14 @@ class SquaredError(Function):
 
     def backward(self, g):
         x, t = self.inputs
-        gx = (x - t) * (g * (2.0 * self.scale))
+        gx = (x - t) * _times(g, 2.0 * self.scale)
         return (gx if x.requires_grad else None), (-gx if t.requires_grad else None)
+
+
+def _times(g, c):
+    """g·c for an incoming gradient g and a constant c: an op only when g is itself part of
+    a graph (create_graph), else plain arithmetic on its array."""
+    return g * c if g.requires_grad else Tensor._wrap(g.data * c)
 
 
 def mse_loss(input, target, reduction="mean"):
