@@ -155,10 +155,26 @@ class Function:
                     get_array_module(*arrays, op=self.name)  # refuses mixed backends
                     break
             ys = self.forward(*arrays)
-        if type(ys) is tuple:
-            outputs = tuple([_wrap(y) for y in ys])
-        else:
-            outputs = (_wrap(ys),)
+        if type(ys) is tuple or anomaly:
+            return self._finish(inputs, ys, anomaly)
+        out = _wrap(ys)
+        if Config.enable_grad:
+            generation = -1
+            for t in inputs:
+                if t.requires_grad and t.generation > generation:
+                    generation = t.generation
+            if generation >= 0:  # some input requires grad: link this node into the graph
+                self.generation = generation
+                self.inputs = inputs
+                self.outputs = (weakref.ref(out),)
+                out.creator = self
+                out.generation = generation + 1
+                out.requires_grad = True
+        return out
+
+    def _finish(self, inputs, ys, anomaly):
+        """The general end of ``__call__``: several outputs, or anomaly checks."""
+        outputs = tuple([_wrap(y) for y in ys]) if type(ys) is tuple else (_wrap(ys),)
         if anomaly:
             _check_finite(self, [o.data for o in outputs], "output")
         if Config.enable_grad:
@@ -200,16 +216,7 @@ class Function:
 
 
 def _grad_outputs_of(function):
-    refs = function.outputs
-    if len(refs) == 1:  # the common case; the output is alive, since a gradient reached the function
-        output = refs[0]()
-        return [output._pending_grad] if output is not None and output._pending_grad is not None else \
-            _zero_grad_outputs(function)
-    return _zero_grad_outputs(function)
-
-
-def _zero_grad_outputs(function):
-    """The outputs' pending gradients, zeros for an output that nobody used."""
+    """The gradients of a function's outputs; zeros for an output that nobody used."""
     grads = []
     for index, ref in enumerate(function.outputs):
         output = ref()
@@ -275,7 +282,10 @@ def run_backward(outputs, grad_outputs, *, retain_graph=False, create_graph=Fals
                     "backward() were freed. Pass retain_graph=True to the first backward() (or to grad()) "
                     "if you need to backward twice."
                 )
-            grad_outputs_here = _grad_outputs_of(function)
+            if len(function.outputs) == 1:  # the common case; the output is alive, a gradient reached it
+                grad_outputs_here = (function.outputs[0]()._pending_grad,)
+            else:
+                grad_outputs_here = _grad_outputs_of(function)
             if anomaly:
                 grad_inputs = _call_backward(function, grad_outputs_here)
             else:

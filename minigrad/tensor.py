@@ -269,10 +269,15 @@ def as_tensor(value, like=()):
     if isinstance(value, (int, float, bool)):
         for other in like:
             if isinstance(other, Tensor):
-                dtype = other.data.dtype
-                if dtype.kind != "f" and not isinstance(value, int):
-                    dtype = _default_float()
-                return _wrap_array(_scalar_array(value, dtype, _backend.get_array_module(other.data)))
+                data = other.data
+                key = (type(value), value, data.dtype, type(data))
+                array = _scalars.get(key)
+                if array is None:
+                    dtype = data.dtype
+                    if dtype.kind != "f" and not isinstance(value, int):
+                        dtype = _default_float()
+                    array = _scalar_array(key, value, dtype, _backend.get_array_module(data))
+                return _wrap_array(array)
         xp = _backend.active_module()
         return Tensor._wrap(xp.asarray(value, dtype=_default_float() if isinstance(value, float) else None))
     if isinstance(value, numpy.generic) or _is_backend_array(value):
@@ -280,24 +285,22 @@ def as_tensor(value, like=()):
     raise TypeError(f"expected a Tensor, an array or a Python number, got {type(value).__name__}")
 
 
-_scalars = {}  # (type, value, dtype, array module) -> a 0-d array holding it
+_scalars = {}  # (type of the number, number, dtype of the tensor, its array type) -> a 0-d array
 
 
-def _scalar_array(value, dtype, xp):
-    """A 0-d array of ``value`` (constants such as the 2 of ``2 * x``), made once and then reused:
-    building a fresh one costs more than the op itself, and on a GPU it is a host-to-device
-    copy. Nothing in minigrad writes into an op's inputs; NumPy's are also made read-only.
-    Zeros (0.0 and −0.0 compare equal) and NaNs (unequal to themselves) are not cached."""
-    key = (type(value), value, dtype, xp)
-    array = _scalars.get(key)
-    if array is None:
-        array = xp.asarray(value, dtype=dtype)
-        if value and value == value:
-            if len(_scalars) >= 4096:
-                _scalars.clear()
-            if isinstance(array, numpy.ndarray):
-                array.flags.writeable = False
-            _scalars[key] = array
+def _scalar_array(key, value, dtype, xp):
+    """A 0-d array of ``value`` (constants such as the 2 of ``2 * x``), made once and then reused
+    (``as_tensor`` looks ``key`` up first): building a fresh one costs more than the op itself,
+    and on a GPU it is a host-to-device copy. Nothing in minigrad writes into an op's inputs;
+    NumPy's are also made read-only. Zeros (0.0 and −0.0 compare equal) and NaNs (unequal to
+    themselves) are not cached."""
+    array = xp.asarray(value, dtype=dtype)
+    if value and value == value:
+        if len(_scalars) >= 4096:
+            _scalars.clear()
+        if isinstance(array, numpy.ndarray):
+            array.flags.writeable = False
+        _scalars[key] = array
     return array
 
 
