@@ -26,9 +26,9 @@ SIZES = (784, 400, 20)
 # is slow (here: exp 13x, log1p 60x, division 4x). exp(-80) = 1.8e-35 is still normal. The
 # change to the loss and to the gradient is below 2e-35 per pixel, far under float32 rounding.
 SUBNORMAL_GUARD = 80.0
-# Adam's moments meet the same trap: a weight whose gradient is 0 or vanishingly small for many
-# steps (weights of pixels that are black in the whole batch) sees m shrink by 0.9 per step into the
-# subnormal range, and the Adam step over the flat buffers took 4x longer from epoch 2 on. Every
+# Adam's moments meet the same trap: about half of the encoder's 400 ReLU units die during the
+# first epochs, their weights get gradients of exactly 0, and m shrinks by 0.9 per step into the
+# subnormal range: the Adam step over the flat buffers took 4x longer from epoch 2 on. Every
 # FLUSH_EVERY steps moments below the smallest normal float are set to 0: their contribution to
 # an update is below lr * 1e-38 / eps = 1e-33.
 FLUSH_EVERY = 16
