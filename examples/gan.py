@@ -30,9 +30,9 @@ NOISE_DIM = 32
 
 def main(out="runs/example-gan.png", epochs=30):
     minigrad.manual_seed(0)
-    data = load_dataset("mnist-5k")
-    generator = nn.Sequential(mlp([NOISE_DIM, 256, 512, 784], activation=nn.LeakyReLU), nn.Sigmoid())
-    discriminator = Discriminator(784, hidden=(512, 256))
+    data = load_dataset("mnist-5k", value_range=(-1.0, 1.0))          # tanh images, as DCGAN
+    generator = nn.Sequential(mlp([NOISE_DIM, 256, 512, 784], activation=nn.LeakyReLU), nn.Tanh())
+    discriminator = Discriminator(784, hidden=(512, 256), activation=lambda: nn.LeakyReLU(0.2))
     opt_g = optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     loader = DataLoader(data.x_train, batch_size=64, seed=0)
@@ -58,7 +58,7 @@ def main(out="runs/example-gan.png", epochs=30):
         images = generator(minigrad.randn(64, NOISE_DIM)).numpy().reshape(8, 8, 28, 28)
     fig = Figure(figsize=(6, 6), layout="constrained")
     ax = fig.subplots()
-    ax.imshow(images.transpose(0, 2, 1, 3).reshape(8 * 28, 8 * 28), cmap="gray", vmin=0, vmax=1)
+    ax.imshow(images.transpose(0, 2, 1, 3).reshape(8 * 28, 8 * 28), cmap="gray", vmin=-1, vmax=1)
     ax.set_axis_off()
     ax.set_title(f"64 GAN samples after {epochs} epochs on mnist-5k")
     fig.savefig(out, dpi=100)

@@ -53,15 +53,30 @@ NO_LABEL = 10  # the discriminator's extra class for unlabelled examples (labels
 class Discriminator(nn.Module):
     """D(z [, c]): an MLP from a code (and an optional one-hot condition c) to one logit per row."""
 
-    def __init__(self, latent_dim, hidden=(256, 256), condition_dim=0):
+    def __init__(self, latent_dim, hidden=(256, 256), condition_dim=0, activation=nn.ReLU):
         super().__init__()
         self.condition_dim = condition_dim
-        self.net = mlp([latent_dim + condition_dim, *hidden, 1])
+        self.net = mlp([latent_dim + condition_dim, *hidden, 1], activation)
 
     def forward(self, z, condition=None):
         if condition is not None:
             z = minigrad.concatenate([z, condition], axis=1)
         return self.net(z)
+
+
+def hidden_layers(sizes, dropout=0.0):
+    """Linear + ReLU (+ Dropout when ``dropout`` > 0) for each consecutive pair of ``sizes``."""
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(n_in, n_out), nn.ReLU()] + ([nn.Dropout(dropout)] if dropout else [])
+    return nn.Sequential(*layers)
+
+
+def encoder_mlp(sizes, dropout=0.0):
+    """``mlp(sizes)`` with dropout (rate ``dropout``) after each hidden layer's ReLU."""
+    if not dropout:
+        return mlp(sizes)
+    return nn.Sequential(hidden_layers(sizes[:-1], dropout), nn.Linear(sizes[-2], sizes[-1]))
 
 
 def discriminator_loss(real_logits, fake_logits):
@@ -225,7 +240,7 @@ class AAE(AdversarialAutoencoder):
     defaults = {"epochs": 25, "batch_size": 100, "lr": 1e-3, "latent_dim": 2, "hidden": [512, 256]}
 
     def __init__(self, input_shape=(784,), hidden=(512, 256), latent_dim=2, prior="gaussian", conditional=False,
-                 labelled=None, disc_hidden=(256, 256), disc_lr_scale=0.2, gen_lr_scale=1.0, gen_steps=1):
+                 labelled=None, disc_hidden=(256, 256), disc_lr_scale=0.2, gen_lr_scale=1.0, gen_steps=1, dropout=0.0):
         super().__init__()
         self.input_shape = tuple(input_shape)
         self.latent_dim = latent_dim
@@ -238,7 +253,7 @@ class AAE(AdversarialAutoencoder):
         self.conditional, self.labelled = bool(conditional), labelled
         self.gen_steps, self.disc_lr_scale, self.gen_lr_scale = int(gen_steps), disc_lr_scale, gen_lr_scale
         sizes = [prod(input_shape), *hidden, latent_dim]
-        self.encoder = mlp(sizes)
+        self.encoder = encoder_mlp(sizes, dropout)
         self.decoder = mlp(sizes[::-1])                                       # logits
         self.discriminator = Discriminator(latent_dim, disc_hidden, NO_LABEL + 1 if conditional else 0)
 

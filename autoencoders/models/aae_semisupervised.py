@@ -37,11 +37,10 @@ from minigrad import nn
 from minigrad.tensor import Tensor
 
 from autoencoders.models.aae import (
-    AdversarialAutoencoder, Discriminator, discriminator_loss, frozen, generator_loss, prior_tensor,
+    AdversarialAutoencoder, Discriminator, discriminator_loss, frozen, generator_loss, hidden_layers, prior_tensor,
 )
 from autoencoders.models.base import Batch, make_optimizer, mlp, prod
 from autoencoders.models.registry import register
-from autoencoders.models.vae import mlp_trunk
 from autoencoders.priors import make_prior
 
 
@@ -62,7 +61,8 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     defaults = {"epochs": 50, "batch_size": 100, "lr": 1e-3, "latent_dim": 10, "hidden": [512, 256]}
 
     def __init__(self, input_shape=(784,), hidden=(512, 256), latent_dim=10, num_classes=10, labelled=100,
-                 disc_hidden=(256, 256), disc_lr_scale=0.2, gen_lr_scale=1.0, gen_steps=1, classifier_lr_scale=1.0):
+                 disc_hidden=(256, 256), disc_lr_scale=0.2, gen_lr_scale=1.0, gen_steps=1, classifier_lr_scale=1.0,
+                 dropout=0.0):
         super().__init__()
         self.input_shape, self.num_classes, self.labelled = tuple(input_shape), num_classes, int(labelled)
         self.style_dim = latent_dim
@@ -70,7 +70,7 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
         self.code_prior, self.class_prior = make_prior("gaussian", latent_dim), Categorical(num_classes)
         self.gen_steps, self.disc_lr_scale, self.gen_lr_scale = int(gen_steps), disc_lr_scale, gen_lr_scale
         self.classifier_lr_scale = classifier_lr_scale
-        self.trunk = mlp_trunk([prod(input_shape), *hidden])
+        self.trunk = hidden_layers([prod(input_shape), *hidden], dropout)
         self.class_head = nn.Linear(hidden[-1], num_classes)  # logits of q(y|x)
         self.style_head = nn.Linear(hidden[-1], latent_dim)
         self.decoder = mlp([self.latent_dim, *reversed(hidden), prod(input_shape)])

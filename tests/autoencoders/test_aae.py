@@ -443,3 +443,14 @@ def test_adversarial_figures_are_drawn_on_the_strict_backend(model, tmp_path):
         assert codes_over_prior(run).is_file()
         grid = style_grid(run)
         assert (grid is None) == (model == "aae")
+
+
+@pytest.mark.parametrize("make", [lambda: tiny_aae(dropout=0.5), lambda: tiny_semisupervised(dropout=0.5)],
+                         ids=["aae", "aae-semisupervised"])
+def test_encoder_dropout_is_active_in_training_only(make, rng):
+    model = make()
+    x = minigrad.tensor(rng.random((6, 8)))
+    assert any(isinstance(m, nn.Dropout) for m in model.modules())
+    assert not np.array_equal(model.encode(x).numpy(), model.encode(x).numpy())
+    model.eval()
+    np.testing.assert_array_equal(model.encode(x).numpy(), model.encode(x).numpy())
