@@ -93,3 +93,37 @@ def nll_of_run(run_dir, *, k=1000, batch_size=100, limit=None, seed=0, backend=N
 def bits_per_dim(nll_nats, dims=784):
     """A NLL in nats per example as bits per dimension."""
     return nll_nats / (dims * math.log(2))
+
+
+def main(argv=None):
+    """``python -m autoencoders.evaluation.likelihood RUN_DIR [--k 1000] [--limit N]``: the test
+    -ELBO (one z per image) and the importance-sampled NLL of a run's checkpoint."""
+    import argparse
+    import time
+
+    from autoencoders.evaluation.elbo import negative_elbo
+    from autoencoders.training import open_run
+
+    parser = argparse.ArgumentParser(prog="python -m autoencoders.evaluation.likelihood",
+                                     description="Test -ELBO and importance-sampled NLL of a VAE run.")
+    parser.add_argument("run_dir")
+    parser.add_argument("--k", type=int, default=1000, help="importance samples per image (default 1000)")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N test images")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    with open_run(args.run_dir) as run:
+        if not hasattr(run.model, "log_importance_weights"):
+            parser.error(f"model {run.config['model']!r} has no log_importance_weights (VAE, beta-VAE, CVAE have)")
+        x, y = run.data.x_test[:args.limit], run.data.y_test[:args.limit]
+        elbo = negative_elbo(run.model, x, y, seed=args.seed)
+        print(f"{args.run_dir}: {len(x)} test images")
+        print(f"  -ELBO            {elbo['negative_elbo']:.2f}  (reconstruction {elbo['reconstruction']:.2f}, "
+              f"kl {elbo['kl']:.2f})")
+        start = time.perf_counter()
+        nll = importance_sampled_nll(run.model, x, y, k=args.k, batch_size=args.batch_size, seed=args.seed)
+        print(f"  NLL, K={args.k:<6d} {nll:.2f}  ({time.perf_counter() - start:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
