@@ -58,7 +58,7 @@ def minigrad_side(model):
     opt = optim.Adam(model.parameters(), lr=1e-3)
 
     def step(x):
-        x = minigrad.tensor(x)
+        x = minigrad.Tensor(x)  # wraps the batch, no copy (as torch.from_numpy)
         opt.zero_grad()
         loss = F.mse_loss(model(x), x)
         loss.backward()

@@ -127,7 +127,7 @@ def minigrad_side(weights, lr=1e-3):
     opt = optim.Adam(model.parameters(), lr=lr)
 
     def step(x):
-        x = minigrad.tensor(x)
+        x = minigrad.Tensor(x)  # wraps the batch, no copy (as torch.from_numpy)
         opt.zero_grad()
         loss = F.mse_loss(model(x), x)
         loss.backward()
