@@ -141,6 +141,22 @@ gaussian_kl_terms = Elementwise(
 """½(μ² + e^logvar − 1 − logvar): the KL of N(μ, e^logvar) from N(0, 1), per dimension."""
 
 
+def _gaussian_sample(xp, mu, logvar, eps):
+    z = logvar * 0.5
+    xp.exp(z, out=z)
+    z *= eps
+    z += mu
+    return z
+
+
+gaussian_sample = Elementwise(
+    "gaussian_sample", "T mu, T logvar, T eps", "T z",
+    "z = mu + exp((T)0.5 * logvar) * eps;",
+    _gaussian_sample,
+)
+"""z = μ + e^(logvar/2)·ε: the reparameterization trick's sample, for a VAE's forward."""
+
+
 def _squared_difference(xp, x, t):
     d = x - t
     d *= d
@@ -193,4 +209,4 @@ adam = Elementwise(
 of AdamW's decoupled decay (1 for none); ``step_size`` = lr/(1 − β₁ᵗ);
 ``bias2_sqrt`` = √(1 − β₂ᵗ)."""
 
-KERNELS = (sigmoid, sigmoid_grad, bce_with_logits, gaussian_kl_terms, squared_difference, adam)
+KERNELS = (sigmoid, sigmoid_grad, bce_with_logits, gaussian_kl_terms, gaussian_sample, squared_difference, adam)
