@@ -65,18 +65,18 @@ class Discriminator(nn.Module):
 
 
 def hidden_layers(sizes, dropout=0.0):
-    """Linear + ReLU (+ Dropout when ``dropout`` > 0) for each consecutive pair of ``sizes``."""
+    """[Linear, ReLU (, Dropout when ``dropout`` > 0)] for each consecutive pair of ``sizes``."""
     layers = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         layers += [nn.Linear(n_in, n_out), nn.ReLU()] + ([nn.Dropout(dropout)] if dropout else [])
-    return nn.Sequential(*layers)
+    return layers
 
 
 def encoder_mlp(sizes, dropout=0.0):
     """``mlp(sizes)`` with dropout (rate ``dropout``) after each hidden layer's ReLU."""
     if not dropout:
         return mlp(sizes)
-    return nn.Sequential(hidden_layers(sizes[:-1], dropout), nn.Linear(sizes[-2], sizes[-1]))
+    return nn.Sequential(*hidden_layers(sizes[:-1], dropout), nn.Linear(sizes[-2], sizes[-1]))
 
 
 def discriminator_loss(real_logits, fake_logits):

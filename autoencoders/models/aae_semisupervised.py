@@ -70,7 +70,7 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
         self.code_prior, self.class_prior = make_prior("gaussian", latent_dim), Categorical(num_classes)
         self.gen_steps, self.disc_lr_scale, self.gen_lr_scale = int(gen_steps), disc_lr_scale, gen_lr_scale
         self.classifier_lr_scale = classifier_lr_scale
-        self.trunk = hidden_layers([prod(input_shape), *hidden], dropout)
+        self.trunk = nn.Sequential(*hidden_layers([prod(input_shape), *hidden], dropout))
         self.class_head = nn.Linear(hidden[-1], num_classes)  # logits of q(y|x)
         self.style_head = nn.Linear(hidden[-1], latent_dim)
         self.decoder = mlp([self.latent_dim, *reversed(hidden), prod(input_shape)])
