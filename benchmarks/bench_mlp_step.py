@@ -10,7 +10,8 @@ engine's overhead per step.
 
 Sides, interleaved in one process (A B C A B C ...), each sample = ``--steps`` steps:
 
-* hand-written: float32 NumPy, backward written out, flat Adam buffers (the reference);
+* hand-written: float32 NumPy, backward written out, flat Adam buffers, kept out of float32
+  subnormals as the engine is (the reference);
 * minigrad: ``nn.Sequential(Linear, ReLU, Linear, Sigmoid)``, ``F.mse_loss``, ``optim.Adam``;
 * PyTorch CPU, the same modules, when torch is importable ("not installed" otherwise).
 
@@ -70,9 +71,11 @@ class HandwrittenMLP:
         y = h @ p["W2"].T
         y += p["b2"]
         np.negative(y, out=y)
-        np.exp(y, out=y)
+        np.maximum(y, -80.0, out=y)                   # no subnormal exp(-y) (slow on x86); y = 1 there anyway
+        with np.errstate(over="ignore"):              # exp(-y) = inf for y < -88: sigmoid = 0, as it should be
+            np.exp(y, out=y)
         y += 1
-        np.reciprocal(y, out=y)                       # sigmoid (inputs here never overflow exp)
+        np.reciprocal(y, out=y)                       # sigmoid
         d = y - x
         loss = float(np.vdot(d, d)) / d.size
         d *= 2.0 / d.size                             # dL/dy
@@ -103,6 +106,10 @@ class HandwrittenMLP:
         np.divide(self.m, tmp, out=tmp)
         tmp *= self.lr * c / (1 - b1 ** self.t)
         self.flat -= tmp
+        if self.t % 16 == 0:  # moments of never-updated weights decay into slow float32 subnormals: flush
+            tiny = np.finfo(np.float32).tiny
+            self.m *= np.abs(self.m) >= tiny
+            self.v *= self.v >= tiny
 
 
 def initial_weights(hidden, seed=0):
