@@ -119,6 +119,10 @@ def build_parser():
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--backend", choices=("numpy", "cupy"))
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--nll", action="store_true",
+                   help="also the importance-sampled test negative log-likelihood (models with a prior, e.g. vae)")
+    p.add_argument("--k", type=_int_at_least(1), default=1000, help="importance samples per image for --nll")
+    p.add_argument("--limit", type=_int_at_least(1), help="--nll on the first N test images only")
 
     p = commands.add_parser("plot", help="draw every figure of a run from its checkpoint")
     p.add_argument("run_dir", metavar="RUN_DIR")
@@ -167,8 +171,16 @@ def cmd_train(args):
 
 
 def cmd_evaluate(args):
-    epoch = load_checkpoint(args.run_dir)["epoch"]
+    checkpoint = load_checkpoint(args.run_dir)
+    epoch = checkpoint["epoch"]
+    model_name = checkpoint["config"]["model"]
+    if args.nll and not hasattr(get_model_class(model_name), "log_importance_weights"):
+        raise UsageError(f"--nll needs a model with an encoder distribution and a prior (vae, beta-vae, "
+                         f"cvae); {model_name!r} has none")
     terms = evaluate(args.run_dir, backend=args.backend)
+    if args.nll:
+        from autoencoders.evaluation.likelihood import nll_of_run
+        terms[f"nll_k{args.k}"] = nll_of_run(args.run_dir, k=args.k, limit=args.limit, backend=args.backend)
     if args.json:
         print(json.dumps({"epoch": epoch, "test": terms}))
     else:

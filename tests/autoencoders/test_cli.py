@@ -53,6 +53,22 @@ def test_evaluate_prints_the_test_terms(run_dir, capsys):
     assert status == 0 and "reconstruction" in out
 
 
+def test_evaluate_nll_adds_the_importance_sampled_likelihood(tmp_path, capsys):
+    path = tmp_path / "vae-run"
+    assert main(["train", "vae", *TINY, "--no-plots", "--out", str(path)]) == 0
+    capsys.readouterr()
+    status, out, _ = run(capsys, "evaluate", str(path), "--json", "--nll", "--k", "20", "--limit", "30")
+    assert status == 0
+    test = json.loads(out)["test"]
+    # The importance-sampled bound is tighter than the one-sample ELBO on average.
+    assert 0 < test["nll_k20"] < test["loss"] + 5
+
+
+def test_evaluate_nll_refuses_a_model_without_a_prior(run_dir, capsys):
+    status, _, err = run(capsys, "evaluate", str(run_dir), "--nll")
+    assert status == 2 and "'ae' has none" in err
+
+
 def test_plot_redraws_every_figure(run_dir, capsys):
     for name in FIGURES:
         (run_dir / name).unlink()
