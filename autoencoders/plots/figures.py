@@ -46,7 +46,8 @@ def reconstructions(run, filename="reconstructions.png", per_class=2):
     originals = x[rows]
     noise = make_noise(run.config)
     inputs = originals if noise is None else noise(originals, np.random.default_rng(run.config["seed"]))
-    outputs = decode_all(run.model, encode_all(run.model, inputs))
+    labels = y[rows]
+    outputs = decode_all(run.model, encode_all(run.model, inputs, labels), labels)
     blocks = [("original", originals)] + ([("noisy input", inputs)] if noise is not None else [])
     blocks.append(("reconstruction", outputs))
     cols = len(classes)
@@ -77,7 +78,7 @@ def samples(run, filename="samples.png", n=64):
 
 def latent_scatter(run, filename="latent_scatter.png"):
     """The test codes coloured by label; projected on their first two principal components when latent_dim > 2."""
-    codes = encode_all(run.model, run.data.x_test)
+    codes = encode_all(run.model, run.data.x_test, run.data.y_test)
     if codes.shape[1] == 1:
         coords, xlabel, ylabel = np.column_stack([codes[:, 0], run.data.y_test]), "z[0]", "label"
     else:
@@ -131,7 +132,7 @@ def traversals(run, filename="traversals.png", n=9, max_dims=10):
     Rows: the dimensions whose test codes vary most (at most ``max_dims``); columns: values
     over the 5%..95% quantiles of the prior (standard normal) or of that dimension's test codes.
     """
-    codes = encode_all(run.model, run.data.x_test)
+    codes = encode_all(run.model, run.data.x_test, run.data.y_test)
     dims = np.argsort(-codes.var(axis=0), kind="stable")[:max_dims]
     levels = np.linspace(*GRID_QUANTILES, n)
     base = codes[0]
@@ -139,7 +140,8 @@ def traversals(run, filename="traversals.png", n=9, max_dims=10):
     for row, dim in enumerate(dims):
         values = normal_quantile(levels) if run.model.prior == "standard-normal" else np.quantile(codes[:, dim], levels)
         z[row * n:(row + 1) * n, dim] = values
-    images = decode_all(run.model, z.astype(run.data.x_test.dtype))
+    labels = np.full(len(z), run.data.y_test[0])  # conditional models: the test image's own label
+    images = decode_all(run.model, z.astype(run.data.x_test.dtype), labels)
     fig = Figure(figsize=(n * 0.75 + 0.8, len(dims) * 0.75 + 0.6), layout="constrained")
     axes = fig.subplots(len(dims), 1, squeeze=False)[:, 0]
     for row, (ax, dim) in enumerate(zip(axes, dims)):

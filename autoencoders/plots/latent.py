@@ -58,19 +58,31 @@ def pca_2d(codes):
     return (codes - mean) @ vt[:2].T, mean, vt[:2], ratios
 
 
-def encode_all(model, x, batch_size=500):
-    """The codes of host array ``x`` as a host array (N, latent_dim), in batches, without a graph."""
+def _label_args(model, labels, start, stop):
+    """The label argument of encode/decode for conditional models (CVAE, M2), else nothing."""
+    if labels is None or not getattr(model, "conditional", False):
+        return ()
+    return (minigrad.tensor(labels[start:stop]),)
+
+
+def encode_all(model, x, labels=None, batch_size=500):
+    """The codes of host array ``x`` as a host array (N, latent_dim), in batches, without a graph.
+
+    ``labels`` (N,) are passed to ``encode(x, y)`` of conditional models (CVAE, M2) and ignored otherwise.
+    """
     codes = []
     with minigrad.no_grad():
         for start in range(0, len(x), batch_size):
-            codes.append(model.encode(minigrad.tensor(x[start:start + batch_size])).numpy())
+            stop = start + batch_size
+            codes.append(model.encode(minigrad.tensor(x[start:stop]), *_label_args(model, labels, start, stop)).numpy())
     return np.concatenate(codes)
 
 
-def decode_all(model, z, batch_size=500):
-    """decode() of host codes ``z`` as a host array, in batches, without a graph."""
+def decode_all(model, z, labels=None, batch_size=500):
+    """decode() of host codes ``z`` as a host array, in batches, without a graph (``labels`` as in encode_all)."""
     images = []
     with minigrad.no_grad():
         for start in range(0, len(z), batch_size):
-            images.append(model.decode(minigrad.tensor(z[start:start + batch_size])).numpy())
+            stop = start + batch_size
+            images.append(model.decode(minigrad.tensor(z[start:stop]), *_label_args(model, labels, start, stop)).numpy())
     return np.concatenate(images)
