@@ -18,7 +18,7 @@ from autoencoders.models.registry import register
 
 @register("linear-ae", "linear autoencoder 784-k-784 (no activations, MSE): learns the top-k PCA subspace")
 class LinearAE(Autoencoder):
-    defaults = {"epochs": 200, "batch_size": 500, "lr": 3e-3, "latent_dim": 10}
+    defaults = {"epochs": 500, "batch_size": 500, "lr": 3e-3, "latent_dim": 10}
 
     def __init__(self, input_shape=(784,), latent_dim=10):
         super().__init__()

@@ -17,7 +17,8 @@ the penalty with tiny codes and huge decoder weights.
 Ng's notes sum the squared error over pixels (½‖x̂ − x‖², 392 times the per-pixel mean used
 here, as in every model of this family), so his β = 3 and λ = 3·10⁻³ correspond to
 β ≈ 0.008 and λ ≈ 8·10⁻⁶ here. The defaults, ρ = 0.1 (his value for MNIST) and β = 0.003
-without weight decay, train well with Adam in 20 epochs; ρ = 0.05 starves the sigmoid
+without weight decay (β = 0.0003 for L1, whose penalty is about ten times larger at the
+same activations), train well with Adam in 20 epochs; ρ = 0.05 starves the sigmoid
 codes (their slope at 0.05 is a fifth of that at 0.5) and the reconstruction lags far
 behind. The test metrics include ``mean_activation``, the mean of h over test images and
 units: with the KL penalty it should come close to ρ.
@@ -31,6 +32,7 @@ from autoencoders.models.base import Autoencoder, prod
 from autoencoders.models.registry import register
 
 SPARSITY = ("kl", "l1")
+DEFAULT_BETA = {"kl": 0.003, "l1": 0.0003}  # beta=None picks the one of the penalty
 
 
 def kl_bernoulli(rho, rho_hat):
@@ -43,7 +45,7 @@ def kl_bernoulli(rho, rho_hat):
 class SparseAE(Autoencoder):
     defaults = {"epochs": 20, "batch_size": 128, "lr": 3e-3, "latent_dim": 196}
 
-    def __init__(self, input_shape=(784,), latent_dim=196, sparsity="kl", rho=0.1, beta=0.003, weight_decay=0.0):
+    def __init__(self, input_shape=(784,), latent_dim=196, sparsity="kl", rho=0.1, beta=None, weight_decay=0.0):
         super().__init__()
         if sparsity not in SPARSITY:
             raise ValueError(f"sparse-ae: sparsity must be 'kl' or 'l1', got {sparsity!r}")
@@ -51,6 +53,7 @@ class SparseAE(Autoencoder):
             raise ValueError(f"sparse-ae: rho must lie in (0, 1), got {rho}")
         self.input_shape = tuple(input_shape)
         self.latent_dim = latent_dim
+        beta = DEFAULT_BETA[sparsity] if beta is None else beta
         self.sparsity, self.rho, self.beta, self.weight_decay = sparsity, rho, beta, weight_decay
         self.encoder = nn.Linear(prod(input_shape), latent_dim)   # W, b
         self.decoder = nn.Linear(latent_dim, prod(input_shape))   # W', b'

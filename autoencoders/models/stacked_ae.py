@@ -15,7 +15,8 @@ Training runs in phases, one after the other, each with its own optimizer:
 1. phase l = 1 … L (``pretrain_epochs`` epochs each) minimizes reconstruction_l over the
    parameters of layer l only. The layers below are frozen: they compute h_{l−1} without
    a graph and their optimizers do not step.
-2. fine-tuning (the remaining epochs): the encoder stack f_L ∘ … ∘ f_1 with a softmax
+2. fine-tuning (the remaining epochs, if any: ``epochs`` equal to L·``pretrain_epochs``
+   pretrains only, e.g. to probe the frozen codes): the encoder stack f_L ∘ … ∘ f_1 with a softmax
    classifier on top, every parameter trained on the ``labels`` labelled examples
 
        classification = mean −log softmax(V h_L + d)[y]
@@ -168,10 +169,10 @@ class StackedAE(Autoencoder):
         data = load_data(config)
         self.set_schedule(math.ceil(len(data.x_train) / config["batch_size"]))
         pretraining = len(self.layers) * self.pretrain_epochs
-        if config["epochs"] <= pretraining:
-            raise ConfigError(f"{self.name}: epochs ({config['epochs']}) must exceed the {pretraining} epochs of "
-                             f"pretraining ({len(self.layers)} layers x pretrain_epochs {self.pretrain_epochs}) "
-                             "to leave some for fine-tuning")
+        if config["epochs"] < pretraining:
+            raise ConfigError(f"{self.name}: epochs ({config['epochs']}) must be at least the {pretraining} epochs "
+                              f"of pretraining ({len(self.layers)} layers x pretrain_epochs {self.pretrain_epochs}); "
+                              "the epochs after them fine-tune (none: pretraining only)")
         rows = few_labels(data.y_train, self.labels, seed=config["seed"], num_classes=self.num_classes)
         self.set_labelled(data.x_train[rows], data.y_train[rows])
         return {phase: make_optimizer(config, self.phase_parameters(phase)) for phase in self.phases}

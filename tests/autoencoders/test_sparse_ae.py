@@ -54,6 +54,7 @@ def test_sparse_ae_is_registered():
         SparseAE(sparsity="l2")
     with pytest.raises(ValueError, match="rho must lie"):
         SparseAE(rho=1.0)
+    assert (SparseAE().beta, SparseAE(sparsity="l1").beta, SparseAE(sparsity="l1", beta=0.5).beta) == (0.003, 3e-4, 0.5)
 
 
 def test_kl_bernoulli_by_hand():

@@ -146,10 +146,12 @@ def test_pretraining_freezes_the_layers_below_and_fine_tuning_trains_the_encoder
 
 
 def test_too_few_epochs_for_the_pretraining_is_refused():
-    config = make_config("stacked-ae", epochs=4, pretrain_epochs=2, labels=100, limit_train=200)
+    config = make_config("stacked-ae", epochs=3, pretrain_epochs=2, labels=100, limit_train=200)
     model = StackedAE(pretrain_epochs=2, labels=100)
-    with pytest.raises(ConfigError, match="must exceed the 4 epochs of pretraining"):
+    with pytest.raises(ConfigError, match="must be at least the 4 epochs of pretraining"):
         model.configure_optimizers(config)
+    config["epochs"] = 4  # pretraining only is allowed
+    assert set(model.configure_optimizers(config)) == {"layer1", "layer2", "finetune"}
 
 
 def test_a_short_sdae_run_trains_every_phase_and_reports_the_error_rate(tmp_path):
