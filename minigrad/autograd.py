@@ -129,6 +129,7 @@ class Function:
     inputs = None
     outputs = None
     generation = 0
+    _freed = False  # set by release(); a class default keeps the backward loop's check a plain lookup
 
     @property
     def name(self):
@@ -276,7 +277,7 @@ def run_backward(outputs, grad_outputs, *, retain_graph=False, create_graph=Fals
                 push(heap, (-creator.generation, len(seen), creator))
         while heap:
             function = pop(heap)[2]
-            if getattr(function, "_freed", False):
+            if function._freed:
                 raise RuntimeError(
                     "Trying to backward through the graph a second time: the values saved by the first "
                     "backward() were freed. Pass retain_graph=True to the first backward() (or to grad()) "
