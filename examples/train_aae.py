@@ -15,13 +15,13 @@ import numpy as np
 
 from autoencoders.evaluation.adversarial import mmd, nearest_part_fraction
 from autoencoders.plots import plot_run
-from autoencoders.plots.adversarial import plot_adversarial, style_codes
+from autoencoders.plots.adversarial import style_codes
 from autoencoders.training import make_config, open_run, read_metrics, train
 
 
 def main(run_dir="runs/example-aae", prior="mixture"):
     conditional = prior in ("mixture", "swiss-roll")
-    config = make_config("aae", prior=prior, conditional=conditional, epochs=25)
+    config = make_config("aae", prior=prior, conditional=conditional)
     train(config, run_dir, overwrite=True)
     last = read_metrics(run_dir)[-1]["test"]
     print(f"test: reconstruction {last['reconstruction']:.1f} nats, discriminator {last['discriminator']:.3f}, "
@@ -33,7 +33,7 @@ def main(run_dir="runs/example-aae", prior="mixture"):
         if conditional:
             fraction = nearest_part_fraction(codes, run.data.y_test, run.model.code_prior)
             print(f"test codes nearest to their own label's part of the prior: {fraction:.1%}")
-    for path in plot_run(run_dir) + plot_adversarial(run_dir):
+    for path in plot_run(run_dir):     # the generic figures and those of autoencoders.plots.adversarial
         print("wrote", path)
 
 

@@ -237,7 +237,7 @@ class AdversarialAutoencoder(Autoencoder):
 @register("aae", "adversarial autoencoder 784-512-256-2, D 2-256-256-1 on z; priors gaussian, uniform, mixture, "
                  "swiss-roll; optional label-conditioned D")
 class AAE(AdversarialAutoencoder):
-    defaults = {"epochs": 25, "batch_size": 100, "lr": 1e-3, "latent_dim": 2, "hidden": [512, 256]}
+    defaults = {"epochs": 50, "batch_size": 100, "lr": 1e-3, "latent_dim": 2, "hidden": [512, 256]}
 
     def __init__(self, input_shape=(784,), hidden=(512, 256), latent_dim=2, prior="gaussian", conditional=False,
                  labelled=None, disc_hidden=(256, 256), disc_lr_scale=0.2, gen_lr_scale=1.0, gen_steps=1, dropout=0.0):
