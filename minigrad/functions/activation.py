@@ -62,8 +62,23 @@ class ReLU(Function):
         return get_array_module(x).maximum(x, 0)
 
     def backward(self, gy):
-        x, = self.inputs
-        return gy * Tensor._wrap(x.data > 0)  # a boolean mask: float · bool keeps the float dtype
+        return ReLUGrad(self.inputs[0].data)(gy)
+
+
+class ReLUGrad(Function):
+    """gx = gy·[x > 0] for a fixed x: relu's backward as one op (one kernel on CuPy)
+
+    Linear in gy, so its own backward is itself: ∂L/∂gy = ggx·[x > 0] (the mask is a constant).
+    """
+
+    def __init__(self, x):
+        self.x = x
+
+    def forward(self, gy):
+        return _elementwise.relu_grad(self.x, gy)
+
+    def backward(self, ggx):
+        return ReLUGrad(self.x)(ggx)
 
 
 class LeakyReLU(Function):

@@ -118,6 +118,33 @@ sigmoid_grad = Elementwise(
 """gy · y(1 − y): the gradient of the sigmoid from its output y."""
 
 
+def _relu_grad(xp, x, gy):
+    return gy * (x > 0)  # float · bool keeps the float dtype
+
+
+relu_grad = Elementwise(
+    "relu_grad", "T x, T gy", "T gx",
+    "gx = gy * (T)(x > (T)0);",
+    _relu_grad,
+)
+"""gy·[x > 0]: the gradient of relu."""
+
+
+def _bce_with_logits_grad(xp, x, t, g):
+    gx = _sigmoid(xp, x)
+    gx -= t
+    gx *= g
+    return gx
+
+
+bce_with_logits_grad = Elementwise(
+    "bce_with_logits_grad", "T x, T t, T g", "T gx",
+    "gx = g * ((T)1 / ((T)1 + exp(fmax(-x, (T)-80))) - t);",
+    _bce_with_logits_grad,
+)
+"""g·(σ(x) − t): the gradient of BCE with logits with respect to the logits."""
+
+
 def _bce_with_logits(xp, x, t):
     a = xp.abs(x)
     normal = a < -EXP_FLOOR                          # where e^(−|x|) is not subnormal
@@ -243,4 +270,4 @@ adam = Elementwise(
 of AdamW's decoupled decay (1 for none); ``step_size`` = lr/(1 − β₁ᵗ);
 ``bias2_sqrt`` = √(1 − β₂ᵗ)."""
 
-KERNELS = (sigmoid, sigmoid_grad, bce_with_logits, gaussian_kl_terms, gaussian_sample, squared_difference, adam)
+KERNELS = (sigmoid, sigmoid_grad, relu_grad, bce_with_logits, bce_with_logits_grad, gaussian_kl_terms, gaussian_sample, squared_difference, adam)

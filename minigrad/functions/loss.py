@@ -210,9 +210,27 @@ class BinaryCrossEntropyWithLogits(Function):
 
     def backward(self, g):
         x, t = self.inputs
-        gx = g * (_activation.sigmoid(x) - t) if x.requires_grad else None
+        gx = BCEWithLogitsGrad()(x, t, g) if x.requires_grad else None  # g·(σ(x) − t), one op
         gt = -g * x if t.requires_grad else None
         return gx, gt
+
+
+class BCEWithLogitsGrad(Function):
+    """gx = g·(σ(x) − t): the gradient of BCE with logits as one op (one kernel on CuPy)
+
+    ∂gx/∂x = g·σ(x)(1 − σ(x)) ,  ∂gx/∂t = −g ,  ∂gx/∂g = σ(x) − t   (for second derivatives)
+    """
+
+    def forward(self, x, t, g):
+        return _elementwise.bce_with_logits_grad(x, t, g)
+
+    def backward(self, ggx):
+        x, t, g = self.inputs
+        s = _activation.sigmoid(x) if x.requires_grad or g.requires_grad else None
+        gx = _activation.SigmoidGrad()(s, ggx * g) if x.requires_grad else None
+        gt = -(ggx * g) if t.requires_grad else None
+        gg = ggx * (s - t) if g.requires_grad else None
+        return gx, gt, gg
 
 
 def binary_cross_entropy_with_logits(input, target, reduction="mean"):
