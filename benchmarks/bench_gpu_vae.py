@@ -279,8 +279,12 @@ def loop_timings(args):
     import numpy
     import cupy
     import minigrad
-    from autoencoders.training.data import to_batch
     from autoencoders.data import DataLoader
+    from autoencoders.models import Batch
+
+    def to_batch(arrays):  # as autoencoders.training.data.to_batch, without importing the loop (tqdm)
+        x, y, index = arrays
+        return Batch(x=x, y=y, index=index)
 
     x = numpy.random.default_rng(0).random((N, D), dtype=numpy.float32)
     out = {}
