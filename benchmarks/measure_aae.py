@@ -22,7 +22,8 @@ Measurements (each trains its runs with the training loop, then measures the che
 
 Results go to OUT/results-NAME.json (one file per measurement, so that measurements can
 run in parallel processes; run ``mmd`` after or with ``priors``: they share the gaussian run)
-and the figures to OUT/figures/. A finished run is reused unless --retrain. Single-threaded BLAS is recommended on a shared machine:
+and the figures to OUT/figures/. A finished run is reused unless --retrain. Single-threaded
+BLAS is recommended on a shared machine:
 ``OPENBLAS_NUM_THREADS=1 python benchmarks/measure_aae.py``.
 """
 

@@ -59,8 +59,8 @@ class Categorical:
         return np.eye(self.num_classes)[rng.integers(0, self.num_classes, size=n)]
 
 
-@register("aae-semisupervised", "semi-supervised AAE: softmax class head with a categorical D, Gaussian style head, "
-                                "cross-entropy on the first `labelled` examples (784-512-256-(10+10), dropout, masking)")
+@register("aae-semisupervised", "semi-supervised AAE: softmax class head with a categorical D, Gaussian style "
+                                "head, cross-entropy on the first `labelled` examples (784-512-256-(10+10))")
 class SemiSupervisedAAE(AdversarialAutoencoder):
     defaults = {"epochs": 100, "batch_size": 100, "lr": 1e-3, "latent_dim": 10, "hidden": [512, 256],
                 "dropout": 0.2, "noise": "masking:0.25"}
