@@ -121,10 +121,6 @@ def conv_transpose_batch_last(x, w, stride, padding, dilation, out_size):
     return out[:, ph:ph + oh, pw:pw + ow, :].transpose(3, 0, 1, 2)
 
 
-def _add_bias(y, b):
-    return y if b is None else y + b.reshape(1, -1, 1, 1)
-
-
 def _check_4d(op, name, array):
     if array.ndim != 4:
         layout = "(N, C, H, W)" if name == "input" else "(out, in, kh, kw)" if op == "conv2d" else "(in, out, kh, kw)"
@@ -181,8 +177,13 @@ class Conv2d(Function):
         _check_output_size("conv2d", out_size, x, w, self.stride, self.padding, self.dilation)
         xp = get_array_module(x)
         cols = im2col(x, w.shape[2:], self.stride, self.padding, self.dilation, out_size)
-        y = xp.tensordot(w, cols, axes=([1, 2, 3], [1, 2, 3]))  # the GEMM: (O, N, OH, OW)
-        return _add_bias(xp.ascontiguousarray(y.transpose(1, 0, 2, 3)), b)
+        y = xp.tensordot(w, cols, axes=([1, 2, 3], [1, 2, 3])).transpose(1, 0, 2, 3)  # the GEMM, viewed (N, O, OH, OW)
+        out = xp.empty(y.shape, dtype=y.dtype)
+        if b is None:
+            out[...] = y
+        else:
+            xp.add(y, b.reshape(1, -1, 1, 1), out=out)  # the bias added while copying out
+        return out
 
     def backward(self, gy):
         x, w = self.inputs[:2]
