@@ -30,7 +30,7 @@ fashion_mnist() {  # the same models, fewer epochs (an epoch is 15 times longer)
   local D="--dataset fashion-mnist"
   $M pca $D
   $M baselines $D --pca-k 10 32 64
-  for k in 2 10 32; do $M train linear-ae $D --quiet --set latent_dim=$k --set epochs=200 --tag k$k; done
+  for k in 2 10 32; do $M train linear-ae $D --quiet --set latent_dim=$k --set epochs=100 --tag k$k; done
   for model in stacked-ae sdae; do
     $M train $model $D --quiet --set pretrain_epochs=3 --set epochs=6 --tag pretrained
     for labels in 100 1000; do

@@ -113,3 +113,23 @@ def test_linear_ae_learns_the_pca_subspace_of_low_rank_data(float64):
     assert largest_principal_angle(decoder, basis) < np.radians(2.0)  # PCA of a noisy sample is near it
     mse, best = loss.item(), pca.mse(x, 3)
     assert best * (1 - 1e-9) <= mse < best * 1.01  # within 1% of PCA, never below it
+
+
+def test_cosine_learning_rate_decay_over_the_run():
+    from autoencoders.training import make_config
+    minigrad.manual_seed(0)
+    model = LinearAE(input_shape=(784,), latent_dim=2)
+    config = make_config("linear-ae", epochs=2, batch_size=100, lr=0.1, limit_train=400)  # 4 steps an epoch
+    (optimizer,) = model.configure_optimizers(config).values()
+    assert model.schedule == (0.1, 8)
+    batch = Batch(x=minigrad.tensor(np.random.default_rng(0).random((100, 784)).astype(np.float32)))
+    rates = []
+    for _ in range(8):
+        model.train_step(batch, {"model": optimizer})
+        rates.append(optimizer.param_groups[0]["lr"])
+    np.testing.assert_allclose(rates, [0.1 * 0.5 * (1 + np.cos(np.pi * t / 8)) for t in range(8)], rtol=1e-12)
+    assert int(model.steps_done.data[0]) == 8 and "steps_done" in model.state_dict()
+    constant = LinearAE(input_shape=(784,), latent_dim=2, lr_decay=None)
+    (optimizer,) = constant.configure_optimizers(config).values()
+    constant.train_step(batch, {"model": optimizer})
+    assert constant.schedule is None and optimizer.param_groups[0]["lr"] == 0.1
