@@ -41,12 +41,15 @@ def label_condition(y, num_classes, like):
     return F.one_hot(y, num_classes, dtype=like.dtype)
 
 
-@register("cvae", "conditional VAE: one-hot label appended to encoder and decoder inputs, 784-400-20")
+@register("cvae", "conditional VAE: one-hot label appended to encoder and decoder inputs, 784-400-2")
 class CVAE(VAE):
-    defaults = {**VAE.defaults, "epochs": 10}
+    # A 2-D code by default: with 20 dimensions and the small embedded data, 10 epochs leave a
+    # decoder that reads the digit from z and ignores the label (the analogies figure shows
+    # each row copying its input); 2 dimensions leave room for style only, so the label is used.
+    defaults = {**VAE.defaults, "epochs": 10, "latent_dim": 2}
     conditional = True  # encode(x, y) and decode(z, y) take labels (autoencoders.plots.variational)
 
-    def __init__(self, input_shape=(784,), hidden=(400,), latent_dim=20, num_classes=10, likelihood="bernoulli",
+    def __init__(self, input_shape=(784,), hidden=(400,), latent_dim=2, num_classes=10, likelihood="bernoulli",
                  decoder_variance="learned"):
         nn.Module.__init__(self)  # so that num_classes is set before the VAE builds the networks
         self.num_classes = num_classes
