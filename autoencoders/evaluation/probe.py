@@ -10,13 +10,16 @@ autoencoder's codes), so their accuracies can be compared side by side:
   *whole* training set (labels are not needed for that), so the average feature has unit
   variance while the relative scales of the features are kept;
 * the classifier p(y | f) = softmax(W f + b) is fitted on the labelled rows only, by
-  full-batch Adam on the mean cross-entropy plus the L2 penalty (λ/2)‖W‖²;
+  full-batch Adam (1,000 steps, learning rate 0.01 decayed to 0 along a cosine: a larger
+  constant rate oscillates on raw pixels and stops far from the minimum) on the mean
+  cross-entropy plus the L2 penalty (λ/2)‖W‖², a convex problem;
 * λ, the step count and the learning rate are fixed (not tuned per representation).
 
 ``few_labels(y, n)`` picks a class-balanced labelled subset (n / classes per class) with a
 seed, so every representation sees the same labelled examples.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,8 +29,8 @@ from minigrad import functional as F
 from minigrad import nn, optim
 
 WEIGHT_DECAY = 1e-2
-STEPS = 500
-LR = 0.05
+STEPS = 1000
+LR = 0.01
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,8 @@ def fit_softmax_regression(features, labels, num_classes, *, weight_decay=WEIGHT
     y = minigrad.tensor(np.asarray(labels, dtype=np.int64))
     classifier = nn.Linear(x.shape[1], num_classes).to(dtype)
     optimizer = optim.Adam(classifier.parameters(), lr=lr)
-    for _ in range(steps):
+    for step in range(steps):
+        optimizer.param_groups[0]["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / steps))  # cosine decay to 0
         optimizer.zero_grad()
         loss = F.cross_entropy(classifier(x), y) + 0.5 * weight_decay * (classifier.weight ** 2).sum()
         loss.backward()
