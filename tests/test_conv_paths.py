@@ -1,0 +1,60 @@
+"""conv2d has two ways to make its GEMM (im2col of NCHW, or batch-last for many channels) and
+conv_transpose2d a batch-last scatter: the paths agree with each other and with naive loops."""
+
+import numpy
+import pytest
+
+import minigrad
+from minigrad.functions import conv
+
+GEOMETRIES = [  # (input shape, weight shape (O, C, kh, kw), stride, padding, dilation)
+    ((2, 8, 9, 7), (3, 8, 3, 3), (1, 1), (1, 1), (1, 1)),
+    ((3, 9, 10, 11), (4, 9, 3, 2), (2, 1), (1, 0), (1, 1)),
+    ((2, 12, 11, 9), (5, 12, 2, 3), (2, 3), (0, 2), (2, 1)),
+    ((1, 16, 7, 7), (2, 16, 4, 4), (2, 2), (1, 1), (1, 1)),
+]
+
+
+def naive_conv2d(x, w, stride, padding, dilation):
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    xp = numpy.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    y = numpy.zeros((n, o, oh, ow))
+    for p in range(oh):
+        for q in range(ow):
+            patch = xp[:, :, p * sh:p * sh + dh * (kh - 1) + 1:dh, q * sw:q * sw + dw * (kw - 1) + 1:dw]
+            y[:, :, p, q] = numpy.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3]))
+    return y
+
+
+@pytest.mark.parametrize("geometry", GEOMETRIES)
+def test_both_conv2d_paths_match_naive_loops(backend, rng, monkeypatch, geometry):
+    xs, ws, stride, padding, dilation = geometry
+    x = rng.standard_normal(xs)
+    w = rng.standard_normal(ws)
+    expected = naive_conv2d(x, w, stride, padding, dilation)
+    for threshold in (1, 10 ** 6):  # every input through the batch-last path, then none
+        monkeypatch.setattr(conv, "BATCH_LAST_MIN_CHANNELS", threshold)
+        y = conv.conv2d(minigrad.tensor(x), minigrad.tensor(w), None, stride, padding, dilation)
+        numpy.testing.assert_allclose(y.numpy(), expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("geometry", GEOMETRIES)
+def test_batch_last_paths_are_adjoint_and_differentiable(backend, rng, monkeypatch, geometry):
+    xs, ws, stride, padding, dilation = geometry
+    monkeypatch.setattr(conv, "BATCH_LAST_MIN_CHANNELS", 1)
+    x = minigrad.tensor(rng.standard_normal(xs), requires_grad=True)
+    w = minigrad.tensor(rng.standard_normal(ws), requires_grad=True)
+    y = conv.conv2d(x, w, None, stride, padding, dilation)
+    g = minigrad.tensor(rng.standard_normal(y.shape))
+    # <conv2d(x), g> == <x, conv_transpose2d(g)>: the transposed convolution is the adjoint
+    output_padding = conv._adjoint_output_padding(x.shape, w.shape, y.shape, stride, padding, dilation)
+    gx = conv.conv_transpose2d(g, w, None, stride, padding, output_padding, dilation)
+    lhs = float((y.numpy() * g.numpy()).sum())
+    rhs = float((x.numpy() * gx.numpy()).sum())
+    assert lhs == pytest.approx(rhs, rel=1e-10)
+    small = lambda x, w: conv.conv2d(x, w, None, stride, padding, dilation)  # noqa: E731
+    assert minigrad.gradcheck(small, [x, w])
