@@ -2,7 +2,8 @@
 # The GPU checks of issue #8 in one command, for a machine with an NVIDIA GPU, CuPy and PyTorch CUDA
 # (no network, no datasets, the package not installed):
 #
-#     bash benchmarks/gpu_suite.sh            # about 6 minutes at most
+#     bash benchmarks/gpu_suite.sh            # about 7 minutes at most (150 s tests + 240 s benchmark + info)
+#     TEST_LIMIT=90 BENCH_LIMIT=180 PAIRS=2 bash benchmarks/gpu_suite.sh    # a shorter run
 #
 # 1. the test suite on real CuPy (tests parametrized with the "cupy" backend, the fused kernels'
 #    and the optimizers' first), stopped cleanly after TEST_LIMIT seconds;
@@ -18,8 +19,9 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"   # the package is not insta
 export PYTHONDONTWRITEBYTECODE=1
 LOGS="${OUT:-$PWD/gpu_suite_logs}"
 mkdir -p "$LOGS"
-TEST_LIMIT="${TEST_LIMIT:-150}"
+TEST_LIMIT="${TEST_LIMIT:-150}"     # 0 skips the tests
 BENCH_LIMIT="${BENCH_LIMIT:-240}"
+PAIRS="${PAIRS:-3}"                 # timed epochs per side and batch size (after one warm-up)
 PYTHON="${PYTHON:-python3}"
 
 run_part() {  # name, seconds, command...: SIGINT at the limit (pytest then prints its summary), KILL 15 s later
@@ -37,7 +39,9 @@ run_part() {  # name, seconds, command...: SIGINT at the limit (pytest then prin
 : > "$LOGS/summary.txt"
 run_part info 30 bash -c "nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; lscpu | grep 'Model name'; $PYTHON -c 'import numpy, cupy, torch; print(\"numpy\", numpy.__version__, \"cupy\", cupy.__version__, \"torch\", torch.__version__, \"cuda\", torch.cuda.is_available())'"
 
-if $PYTHON -c "import pytest" 2>/dev/null; then
+if [ "$TEST_LIMIT" = 0 ]; then
+    echo "TEST_LIMIT=0: the test part is skipped"
+elif $PYTHON -c "import pytest" 2>/dev/null; then
     # Most relevant first; pytest drops the duplicates of the final "tests".
     run_part tests-cupy "$TEST_LIMIT" $PYTHON -m pytest -q -p no:cacheprovider -k cupy --maxfail=25 \
         tests/test_elementwise.py tests/optim tests/nn/test_losses.py tests/autoencoders/test_vae.py \
@@ -47,7 +51,7 @@ else
     echo "tests-cupy skipped 0" >> "$LOGS/summary.txt"
 fi
 
-run_part bench-gpu-vae "$BENCH_LIMIT" $PYTHON benchmarks/bench_gpu_vae.py --batches 128,1024 --pairs 3 \
+run_part bench-gpu-vae "$BENCH_LIMIT" $PYTHON benchmarks/bench_gpu_vae.py --batches 128,1024 --pairs "$PAIRS" \
     --part-timeout 90
 
 echo
