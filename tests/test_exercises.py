@@ -30,18 +30,24 @@ def run(argv):
     return main(argv, stream=out), out.getvalue()
 
 
+def function_classes(module):
+    """The Function subclasses an exercise module defines (those whose backward is written)."""
+    return [c for _, c in inspect.getmembers(module, inspect.isclass)
+            if issubclass(c, minigrad.Function) and c.__module__ == module.__name__]
+
+
 def function_class(module):
-    """The Function subclass an exercise module defines (the one whose backward is written)."""
-    classes = [c for _, c in inspect.getmembers(module, inspect.isclass)
-               if issubclass(c, minigrad.Function) and c.__module__ == module.__name__]
+    """The one Function subclass of an exercise module."""
+    classes = function_classes(module)
     assert len(classes) == 1, classes
     return classes[0]
 
 
-def student_copy(tmp_path, exercise, patch=None, append=""):
-    """The reference solution copied into a workspace, optionally with ``patch=(old, new)``
+def student_copy(tmp_path, exercise, patch=None, append="", folder=checker.SOLUTIONS_DIR):
+    """The reference solution (or the exercise's file in ``folder``: the templates' is
+    ``checker.PACKAGE_DIR``) copied into a workspace, optionally with ``patch=(old, new)``
     applied to its text and ``append`` added at the end."""
-    source = open(os.path.join(checker.SOLUTIONS_DIR, exercise.filename), encoding="utf-8").read()
+    source = open(os.path.join(folder, exercise.filename), encoding="utf-8").read()
     if patch is not None:
         old, new = patch
         assert old in source, f"{old!r} not in {exercise.filename}"
@@ -84,19 +90,29 @@ def test_template_is_not_written_yet_and_says_so(exercise):
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
-def test_template_and_solution_share_forward_and_inputs(exercise):
-    """Only the backward differs: same inputs, same forward values, float64, requires_grad set."""
+def test_solution_writes_only_the_backward_of_its_template(exercise):
+    """A solution subclasses each Function of its template and overrides backward alone; its
+    inputs and SECOND_ORDER are the template's, and its apply gives the same forward values.
+    The inputs are named, float64 where checked, with requires_grad set on some."""
     template, solution = exercise.template(), exercise.solution()
-    a, b = template.check_inputs(), solution.check_inputs()
-    assert len(a) == len(b)
-    assert any(x.requires_grad for x in a)
-    for x, y in zip(a, b):
-        assert x.name and x.name == y.name
-        numpy.testing.assert_array_equal(x.numpy(), y.numpy())
+    assert solution.check_inputs is template.check_inputs
+    assert solution.SECOND_ORDER is template.SECOND_ORDER
+    solved = {c.__name__: c for c in function_classes(solution)}
+    for given in function_classes(template):
+        cls = solved.pop(given.__name__, None)
+        assert cls is not None and cls.__bases__ == (given,), f"{exercise.stem}: no subclass of {given.__name__}"
+        own = {name for name in vars(cls) if not name.startswith("__")}
+        assert own == {"backward"}, f"{exercise.stem}: {cls.__name__} redefines {sorted(own - {'backward'})}"
+    assert not solved, f"{exercise.stem}: classes that the template does not have: {sorted(solved)}"
+    inputs = template.check_inputs()
+    assert any(x.requires_grad for x in inputs)
+    for x in inputs:
+        assert x.name
         if x.requires_grad:
             assert x.dtype == numpy.float64
-    out_a = template.apply(*a)
-    out_b = solution.apply(*b)
+    with minigrad.no_grad():
+        out_a = template.apply(*inputs)
+        out_b = solution.apply(*inputs)
     for u, v in zip(out_a if isinstance(out_a, tuple) else (out_a,), out_b if isinstance(out_b, tuple) else (out_b,)):
         numpy.testing.assert_array_equal(u.numpy(), v.numpy())
 
@@ -229,7 +245,12 @@ def test_a_syntax_error_is_reported_with_its_line(tmp_path):
 
 def test_a_changed_forward_is_refused(tmp_path):
     exercise = find("log_softmax")
-    path = student_copy(tmp_path, exercise, patch=("return z - xp.log", "return 1 + z - xp.log"))
+    path = student_copy(tmp_path, exercise, patch=("return z - xp.log", "return 1 + z - xp.log"),
+                        folder=checker.PACKAGE_DIR)
+    result = check_path(exercise, path)
+    assert result.status == "broken" and "restore forward() from the template" in result.message
+    # in a solution-style file too (a subclass of the packaged template's Function)
+    path = student_copy(tmp_path, exercise, append="\n\nLogSoftmax.forward = lambda self, x: x\n")
     result = check_path(exercise, path)
     assert result.status == "broken" and "restore forward() from the template" in result.message
 
@@ -256,8 +277,9 @@ def test_a_missing_file_or_apply_is_reported(tmp_path):
 
 def test_a_backward_on_arrays_passes_but_misses_the_second_order_bonus(tmp_path):
     exercise = find("softplus")
-    path = student_copy(tmp_path, exercise, patch=(
-        "return gy * minigrad.sigmoid(x)", "return gy * minigrad.Tensor(1 / (1 + numpy.exp(-x.data)))"))
+    on_arrays = ("xp = minigrad.get_array_module(x.data)\n"
+                 "        return gy * minigrad.Tensor(1 / (1 + xp.exp(-x.data)))")
+    path = student_copy(tmp_path, exercise, patch=("return gy * minigrad.sigmoid(x)", on_arrays))
     result = check_path(exercise, path)
     assert result.passed
     assert result.second_order.startswith("not yet") and ".data arrays" in result.second_order

@@ -1,16 +1,19 @@
 """The exercise checker behind ``python -m minigrad.exercises``.
 
 An exercise is a file ``exNN_name.py`` (the templates sit next to this module; the
-reference solutions, with the same names, in ``solutions/``). Each defines a Function
-subclass whose ``backward`` the student writes, ``apply(*inputs)`` (what is
+reference solutions, with the same names, in ``solutions/``). A template defines a
+Function subclass whose ``backward`` the student writes, ``apply(*inputs)`` (what is
 differentiated), ``check_inputs()`` (float64 inputs away from kinks) and
-``SECOND_ORDER`` (whether second derivatives are tried as a bonus).
+``SECOND_ORDER`` (whether second derivatives are tried as a bonus). A solution imports
+its template, subclasses each of its Functions to write only ``backward``, and gives
+``apply`` on those subclasses (``check_inputs`` and ``SECOND_ORDER`` imported as they
+are); ``start`` copies the templates, which are whole files, into the workspace.
 
 Checking a student's file takes these steps, and stops at the first that fails, with
 one message (no traceback unless asked for):
 
 1. the file loads and has ``apply``;
-2. its forward gives the values of the reference solution's forward, on the
+2. its forward gives the values of the template's forward, on the
    *packaged* ``check_inputs()`` (so that editing the inputs cannot make a wrong
    backward pass);
 3. ``gradcheck(apply, inputs)``: the backward against central differences. The
@@ -236,7 +239,7 @@ def check_path(exercise, path, second_order=True, show_traceback=False):
         return broken(f"{path} has no apply() function; copy it back from "
                       f"`python -m minigrad.exercises show {exercise.number}` or the template")
 
-    template, reference = exercise.template(), exercise.solution()
+    template = exercise.template()
     inputs = template.check_inputs()
 
     # 2. the forward must be the one given (the exercise is the backward)
@@ -247,7 +250,7 @@ def check_path(exercise, path, second_order=True, show_traceback=False):
         return broken(f"the forward raised {_describe(exc, path)}. The exercise is the backward: restore "
                       "forward() from the template.", exc)
     with minigrad.no_grad():
-        want = _as_tuple(reference.apply(*inputs))
+        want = _as_tuple(template.apply(*inputs))  # the forward alone: the template's backward is not run
     if len(got) != len(want) or not all(isinstance(g, Tensor) for g in got):
         return broken(f"apply() must return {len(want)} Tensor(s), as in the template; it returned "
                       f"{', '.join(type(g).__name__ for g in got)}")

@@ -1,39 +1,14 @@
-"""Exercise 4: mean and variance, a function with two outputs.
+"""Exercise 4, the reference solution: ``MeanVar.backward``, its derivation in comments.
 
-For x of shape (N, D), over the last axis (n = D values per row):
-
-    m = (1/n) Σ_j x_j                     shape (N,)
-    v = (1/n) Σ_j (x_j − m)²              shape (N,)     (the population variance)
-
-``MeanVar`` returns both. A function with two outputs receives two gradients,
-``backward(self, gm, gv)`` with gm = ∂L/∂m and gv = ∂L/∂v (each shaped (N,)), and returns
-the one gradient of its input: the contributions through both outputs, added:
-
-    ∂L/∂x_j = gm · ∂m/∂x_j + gv · ∂v/∂x_j
-
-To derive: ∂m/∂x_j, then ∂v/∂x_j. For the variance, differentiate the square and mind
-that m depends on x_j too; the term through m vanishes, because Σ_k (x_k − m) = 0.
-
-gm and gv have shape (N,), x has (N, D): reshape them to (N, 1) (``gm.reshape(-1, 1)``) so
-that they broadcast along the row. ``x.mean(axis=-1, keepdims=True)`` is allowed.
-
-Check:  python -m minigrad.exercises check 4
+The rest (the statement, the forward, ``check_inputs``, ``SECOND_ORDER``) is the template's,
+minigrad/exercises/ex04_mean_var.py, imported here: only the backward is written again.
 """
 
-import numpy
-
-import minigrad
-from minigrad import Function
-
-SECOND_ORDER = True  # the checker also tries gradgradcheck (a bonus)
+from minigrad.exercises import ex04_mean_var as exercise
+from minigrad.exercises.ex04_mean_var import SECOND_ORDER, check_inputs
 
 
-class MeanVar(Function):
-    def forward(self, x):
-        m = x.mean(axis=-1)
-        v = ((x - m[:, None]) ** 2).mean(axis=-1)
-        return m, v
-
+class MeanVar(exercise.MeanVar):
     def backward(self, gm, gv):
         # ∂m/∂x_j = 1/n ;  ∂v/∂x_j = (2/n)(x_j − m) − (2/n)Σ_k (x_k − m)·∂m/∂x_j = (2/n)(x_j − m)
         x, = self.inputs
@@ -42,17 +17,8 @@ class MeanVar(Function):
         return gm.reshape(-1, 1) / n + gv.reshape(-1, 1) * centered * (2.0 / n)
 
 
-def apply(x):
-    """What the checker differentiates: both outputs (it weighs each with its own random array)."""
+def apply(x):  # the template's apply, on the class above
     return MeanVar()(x)
-
-
-def check_inputs():
-    """float64 inputs (mean and variance are smooth)."""
-    rng = numpy.random.default_rng(4)
-    x = minigrad.tensor(rng.normal(size=(3, 5)), dtype="float64", requires_grad=True)
-    x.name = "x"
-    return (x,)
 
 
 if __name__ == "__main__":  # `python ex04_mean_var.py` checks this file

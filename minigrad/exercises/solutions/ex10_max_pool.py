@@ -1,43 +1,15 @@
-"""Exercise 10: 2×2 max pooling.
+"""Exercise 10, the reference solution: ``MaxPool2x2.backward``, its derivation in comments.
 
-For x of shape (N, C, H, W) with H and W even, each output pixel is the maximum of one
-2×2 window; the windows do not overlap:
-
-    y[n, c, p, q] = max_{i, j ∈ {0, 1}} x[n, c, 2p + i, 2q + j]          y: (N, C, H/2, W/2)
-
-The forward views x as (N, C, H/2, 2, W/2, 2) (axes 3 and 5 run inside a window) and
-keeps ``self.mask``, an array of that shape with 1.0 where the maximum of each window is
-and 0.0 elsewhere.
-
-Write ``MaxPool2x2.backward``: return ∂L/∂x, shaped like x.
-
-To derive: the max of a window depends only on its largest element, with slope 1. So the
-gradient of each output pixel goes entirely to the one input that won its window, and the
-three others get 0. (Where two elements tie, the max has a kink and no derivative: the
-checker's inputs have no ties.)
-
-Useful: ``gy.reshape(N, C, H // 2, 1, W // 2, 1)`` broadcasts against the mask (wrap it:
-``minigrad.Tensor(self.mask)``); ``t.reshape(x.shape)`` brings the result back to x's shape.
-
-Check:  python -m minigrad.exercises check 10
+The rest (the statement, the forward, ``check_inputs``, ``SECOND_ORDER``) is the template's,
+minigrad/exercises/ex10_max_pool.py, imported here: only the backward is written again.
 """
 
-import numpy
-
-import minigrad
-from minigrad import Function, Tensor
-
-SECOND_ORDER = True  # the checker also tries gradgradcheck (a bonus)
+from minigrad import Tensor
+from minigrad.exercises import ex10_max_pool as exercise
+from minigrad.exercises.ex10_max_pool import SECOND_ORDER, check_inputs
 
 
-class MaxPool2x2(Function):
-    def forward(self, x):
-        n, c, h, w = x.shape
-        windows = x.reshape(n, c, h // 2, 2, w // 2, 2)
-        y = windows.max(axis=(3, 5))
-        self.mask = (windows == y[:, :, :, None, :, None]).astype(x.dtype)
-        return y
-
+class MaxPool2x2(exercise.MaxPool2x2):
     def backward(self, gy):
         # ∂y[p,q]/∂x[2p+i, 2q+j] = 1 for the window's arg-max, 0 for the others
         x, = self.inputs
@@ -46,19 +18,8 @@ class MaxPool2x2(Function):
         return spread.reshape(x.shape)
 
 
-def apply(x):
-    """What the checker differentiates."""
+def apply(x):  # the template's apply, on the class above
     return MaxPool2x2()(x)
-
-
-def check_inputs():
-    """float64 inputs without ties: distinct values at least 0.1 apart (ties are kinks of the max)."""
-    rng = numpy.random.default_rng(10)
-    values = rng.permutation(2 * 2 * 4 * 4) * 0.1 - 3.0
-    values = values + rng.uniform(0, 0.02, size=values.shape)
-    x = minigrad.tensor(values.reshape(2, 2, 4, 4), dtype="float64", requires_grad=True)
-    x.name = "x"
-    return (x,)
 
 
 if __name__ == "__main__":  # `python ex10_max_pool.py` checks this file

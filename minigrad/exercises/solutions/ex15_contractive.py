@@ -1,47 +1,15 @@
-"""Exercise 15: the contractive autoencoder's penalty, for a sigmoid layer.
+"""Exercise 15, the reference solution: ``ContractivePenalty.backward``, its derivation in comments.
 
-A contractive autoencoder (Rifai et al., 2011) penalizes how fast its code h(x) moves
-when the input moves: the squared Frobenius norm of the Jacobian J = ∂h/∂x. For one
-sigmoid layer h = σ(W x + b) (x: D inputs, h: H units, W: (H, D), b: (H,)),
-
-    J_ij = ∂h_i/∂x_j = h_i(1 − h_i)·W_ij ,   so   ‖J‖_F² = Σ_i (h_i(1 − h_i))² Σ_j W_ij²
-
-a closed form: no Jacobian is ever built. For a batch x of shape (N, D) (rows are
-examples, h = σ(x Wᵀ + b)) the penalty is the mean over the examples:
-
-    P = (1/N) Σ_n Σ_i s_ni² w_i ,    s = h(1 − h) ,   w_i = Σ_j W_ij²
-
-Write ``ContractivePenalty.backward``: gy is the gradient of the scalar P; return
-(∂P/∂x, ∂P/∂W, ∂P/∂b) times gy.
-
-To derive: with a = x Wᵀ + b (the pre-activation, so h = σ(a)):
-
-* ∂P/∂h_ni = (2/N)·s_ni·w_i·(1 − 2h_ni)       (d s/dh = 1 − 2h)
-* δ_ni = ∂P/∂a_ni = ∂P/∂h_ni · s_ni            (dh/da = s, exercise 1)
-* then as in a linear layer: ∂P/∂x = δ W, ∂P/∂b = Σ_n δ_n, and ∂P/∂W = δᵀ x **plus** the
-  direct term, because W also appears in w_i: ∂P/∂W_ij (direct) = (2/N)·W_ij·Σ_n s_ni².
-
-Useful: ``minigrad.sigmoid``, ``@``, ``W.T``, ``t.sum(axis=0)``, ``t.reshape(-1, 1)``.
-Recompute h from the inputs with minigrad ops.
-
-Check:  python -m minigrad.exercises check 15
+The rest (the statement, the forward, ``check_inputs``, ``SECOND_ORDER``) is the template's,
+minigrad/exercises/ex15_contractive.py, imported here: only the backward is written again.
 """
 
-import numpy
-
 import minigrad
-from minigrad import Function, get_array_module
+from minigrad.exercises import ex15_contractive as exercise
+from minigrad.exercises.ex15_contractive import SECOND_ORDER, check_inputs
 
-SECOND_ORDER = True  # the checker also tries gradgradcheck (a bonus)
 
-
-class ContractivePenalty(Function):
-    def forward(self, x, w, b):
-        xp = get_array_module(x)
-        h = 1 / (1 + xp.exp(-(x @ w.T + b)))
-        s = h * (1 - h)
-        return ((s * s) * (w * w).sum(axis=1)).sum() / x.shape[0]
-
+class ContractivePenalty(exercise.ContractivePenalty):
     def backward(self, gy):
         # δ = ∂P/∂a = (2/N)·s²·(1 − 2h)·w ;  ∂P/∂x = δW ;  ∂P/∂b = Σ_n δ ;
         # ∂P/∂W = δᵀx + (2/N)·W·Σ_n s²  (the second term: W in the weights' norms w_i)
@@ -56,19 +24,8 @@ class ContractivePenalty(Function):
         return gx, gw, gb
 
 
-def apply(x, w, b):
-    """What the checker differentiates."""
+def apply(x, w, b):  # the template's apply, on the class above
     return ContractivePenalty()(x, w, b)
-
-
-def check_inputs():
-    """float64 batch x (5, 4), weight W (3, 4) and bias b (3,) (everything is smooth)."""
-    rng = numpy.random.default_rng(15)
-    x = minigrad.tensor(rng.normal(size=(5, 4)), dtype="float64", requires_grad=True)
-    w = minigrad.tensor(rng.normal(size=(3, 4)), dtype="float64", requires_grad=True)
-    b = minigrad.tensor(rng.normal(size=(3,)), dtype="float64", requires_grad=True)
-    x.name, w.name, b.name = "x", "W", "b"
-    return x, w, b
 
 
 if __name__ == "__main__":  # `python ex15_contractive.py` checks this file
