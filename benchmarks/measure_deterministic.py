@@ -178,7 +178,12 @@ def linear_ae_figures(model, data, pca):
             "train_mse_ratio": train_mse / pca.mse(data.x_train, k),
             "largest_angle_deg": float(angles[-1]), "median_angle_deg": float(np.median(angles)),
             "angles_deg": [round(float(a), 3) for a in angles],
-            "pca_eigengap": float(pca.variances[k - 1] / pca.variances[k])}
+            "pca_eigengap": float(pca.variances[k - 1] / pca.variances[k]),
+            # a near-tie λ_k ≈ λ_k+1 leaves the last direction free to turn inside the top k+1 or k+2
+            "largest_angle_to_top_k_plus_1_deg": float(np.degrees(principal_angles(
+                model.decoder.weight.numpy(), pca.components[:, :k + 1])[-1])),
+            "largest_angle_to_top_k_plus_2_deg": float(np.degrees(principal_angles(
+                model.decoder.weight.numpy(), pca.components[:, :k + 2])[-1]))}
 
 
 def main(argv=None):

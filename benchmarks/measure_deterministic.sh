@@ -19,11 +19,13 @@ mnist_5k() {  # the models' defaults (each one is `autoencoders train MODEL [--s
   $M train dae --quiet --set noise=gaussian:0.5 --tag gaussian
   $M train sparse-ae --quiet
   $M train sparse-ae --quiet --set sparsity=l1 --tag l1
+  $M train sparse-ae --quiet --set beta=0 --tag beta0
   $M train cae --quiet
   $M train cae --quiet --set lam=0 --tag lam0
   $M train scae --quiet
   $M train conv-ae --quiet
   $M train conv-ae-notes --quiet
+  $M train conv-ae-notes --quiet --set epochs=15 --tag 15epochs
 }
 
 fashion_mnist() {  # the same models, fewer epochs (an epoch is 15 times longer), each a few CPU minutes at most
