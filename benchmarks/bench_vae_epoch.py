@@ -9,7 +9,8 @@ BCE + KL per batch, Adam 1e-3, batch 128, continuous pixels) for one full epoch:
 A. minigrad: ``autoencoders.models.vae.VAE`` with ``minigrad.optim.Adam``, fed by the
    training loop's own loader (``autoencoders.training.data.train_loader``) and stepped with
    the model's ``train_step``, exactly as ``autoencoders train vae`` does (without the
-   metrics file, the progress bar and the test evaluation).
+   metrics file, the progress bar and the test evaluation; the losses, device scalars, are
+   read at the end of the epoch).
 B. ``benchmarks/handwritten_vae.py``: float32 NumPy, manual backward, flat Adam buffers.
 
 The runs are interleaved (A B A B ...) in one process so that both see the same machine
@@ -69,11 +70,11 @@ def main():
     x_train = np.ascontiguousarray(data.x_train, dtype=np.float32)
 
     def epoch_minigrad():
-        total = 0.0
+        losses = []  # device scalars, read once at the end (the loop reads them every 0.5 s)
         for arrays in loader:
             batch = to_batch(arrays)
-            total += model.train_step(batch, optimizers)["loss"] * len(batch)
-        return total / len(x_train)
+            losses.append((model.train_step(batch, optimizers)["loss"], len(batch)))
+        return sum(float(loss) * n for loss, n in losses) / len(x_train)
 
     def epoch_handwritten():
         return train_epoch(handwritten, x_train)

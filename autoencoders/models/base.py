@@ -16,6 +16,11 @@ The loop calls ``configure_optimizers(config)`` once and ``train_step(batch, opt
 per mini-batch; the defaults (one optimizer over all parameters; zero_grad, backward of
 ``objective(loss_terms(batch))``, step) fit every model trained on one objective. A model
 with several optimizers (the adversarial autoencoder) overrides both.
+
+``train_step`` returns its values as detached 0-d Tensors, still on the device: reading one
+(``.item()``, ``float()``) waits for the GPU to finish the step, so the loop reads them in
+batches of steps (see ``autoencoders.training.loop``). A model may return Python floats
+instead; the loop takes both.
 """
 
 import math
@@ -131,14 +136,15 @@ class Autoencoder(nn.Module):
         return {"model": make_optimizer(config, self.parameters())}
 
     def train_step(self, batch, optimizers):
-        """One update on ``batch``; returns {term: float} plus ``"loss"``, the objective."""
+        """One update on ``batch``; returns {term: 0-d Tensor} plus ``"loss"``, the objective
+        (detached, on the device: no host sync; ``float(value)`` reads one)."""
         (optimizer,) = optimizers.values()
         optimizer.zero_grad()
         terms = self.loss_terms(batch)
         loss = self.objective(terms)
         loss.backward()
         optimizer.step()
-        return _floats(terms, loss)
+        return scalars(terms, loss)
 
     def evaluate_step(self, batch):
         """{term: float} plus ``"loss"`` on ``batch``, without recording a graph (call in eval mode)."""
@@ -147,7 +153,15 @@ class Autoencoder(nn.Module):
             return _floats(terms, self.objective(terms))
 
 
+def scalars(terms, loss):
+    """{name: term} plus ``"loss"``, each detached from the graph and left on the device."""
+    values = {name: value.detach() for name, value in terms.items()}
+    values["loss"] = loss.detach()
+    return values
+
+
 def _floats(terms, loss):
+    """{name: float} plus ``"loss"`` (one host sync per value: for evaluation, not every step)."""
     values = {name: float(value.item()) for name, value in terms.items()}
     values["loss"] = float(loss.item())
     return values

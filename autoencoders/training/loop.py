@@ -10,6 +10,12 @@ shows the running means of the terms), then its ``evaluate_step`` on the test se
 line appended to metrics.jsonl and the checkpoint rewritten (atomically). A checkpoint of
 the untrained model (epoch 0) is written before the first step.
 
+No host sync per step: ``train_step`` may return its values as 0-d Tensors on the device
+(the models' default), and :class:`_RunningSums` reads them in one transfer about every
+``SYNC_SECONDS`` (when the bar refreshes, and whenever the sums are needed), then adds them
+up on the host in step order, as if each had been read at once. A non-finite loss is
+reported with the batch it came from, up to ``SYNC_SECONDS`` later.
+
 Exact resume (NumPy backend): the checkpoint holds everything that decides what comes
 next (parameters, optimizer state, minigrad's generator, the loader's generator and
 position, the running sums of an unfinished epoch), so an interrupted run that is resumed
@@ -30,9 +36,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy
 from tqdm import tqdm
 
 import minigrad
+from minigrad import backend as _backend
 from autoencoders.training import checkpoint as ckpt
 from autoencoders.training.config import ConfigError, build_model, validate
 from autoencoders.training.data import RunData, load_data, test_loader, to_batch, train_loader
@@ -97,18 +105,70 @@ def evaluate(run_dir, backend=None):
         return evaluate_model(run.model, run.data, run.config)
 
 
+SYNC_SECONDS = 0.5   # how often the running sums read the device (and the bar refreshes)
+SYNC_STEPS = 256     # ... or after this many steps, whichever comes first
+
+
+class _RunningSums:
+    """Σ value·(batch size) of each named value that the steps return, read lazily.
+
+    ``add(values, n, batch)`` keeps the step's values as they are: Python numbers, or 0-d
+    Tensors still on the device. ``flush()`` reads every pending Tensor in one
+    device-to-host transfer and adds the values to ``sums`` in step order, in float64 on
+    the host: the same sums, to the last bit, as reading each value at its step. ``due()``
+    says when a flush is worth its sync (every ``SYNC_SECONDS`` or ``SYNC_STEPS`` steps).
+    """
+
+    def __init__(self, sums):
+        self.sums = sums          # {name: float}, updated in place (the partial epoch's dict)
+        self.pending = []         # [(values, n, batch number)]
+        self.last_flush = time.perf_counter()
+
+    def add(self, values, n, batch):
+        self.pending.append((values, n, batch))
+
+    def due(self):
+        return (len(self.pending) >= SYNC_STEPS
+                or (self.pending and time.perf_counter() - self.last_flush >= SYNC_SECONDS))
+
+    def flush(self, epoch=None):
+        """Add the pending values to ``sums``; FloatingPointError at the first non-finite loss."""
+        pending, self.pending = self.pending, []
+        self.last_flush = time.perf_counter()
+        host = iter(_host_floats([value.data for values, _, _ in pending for value in values.values()
+                                  if isinstance(value, minigrad.Tensor)]))
+        sums = self.sums
+        for values, n, batch in pending:
+            for name, value in values.items():
+                if isinstance(value, minigrad.Tensor):
+                    value = next(host)
+                if name == "loss" and not math.isfinite(value):
+                    raise FloatingPointError(f"the loss became {value} in epoch {epoch}, batch {batch}; try a "
+                                             "smaller learning rate (--lr)")
+                sums[name] = sums.get(name, 0.0) + value * n
+        return sums
+
+
+def _host_floats(arrays):
+    """Python floats of 0-d arrays of one backend: one device-to-host transfer for all of them."""
+    if not arrays:
+        return []
+    if type(arrays[0]) is numpy.ndarray:
+        return [array.item() for array in arrays]
+    xp = _backend.get_array_module(arrays[0])
+    return _backend.to_numpy(xp.stack(arrays)).tolist()  # float32 values widen to float64 exactly
+
+
 def evaluate_model(model, data, config):
     """Mean test terms over the test set (weighted by batch size), in eval mode."""
     model.eval()
-    sums, examples = {}, 0
+    sums, examples = _RunningSums({}), 0
     for arrays in test_loader(data, config):
         batch = to_batch(arrays)
-        values = model.evaluate_step(batch)
-        for name, value in values.items():
-            sums[name] = sums.get(name, 0.0) + value * len(batch)
+        sums.add(model.evaluate_step(batch), len(batch), examples)
         examples += len(batch)
     model.train()
-    return {name: total / examples for name, total in sums.items()}
+    return {name: total / examples for name, total in sums.flush().items()}
 
 
 def train(config, run_dir, *, overwrite=False, quiet=False):
@@ -200,7 +260,7 @@ class _Trainer:
     def _epoch(self, epoch, partial):
         config, model, loader = self.config, self.model, self.loader
         partial = partial or {"sums": {}, "examples": 0, "batches": 0, "seconds": 0.0}
-        sums = partial["sums"]
+        sums = _RunningSums(partial["sums"])
         model.train()
         start = time.perf_counter()
         bar = tqdm(total=len(loader), initial=partial["batches"], desc=f"epoch {epoch}/{config['epochs']}",
@@ -209,25 +269,25 @@ class _Trainer:
             for arrays in loader:
                 batch = to_batch(arrays)
                 values = model.train_step(batch, self.optimizers)
-                for name, value in values.items():
-                    sums[name] = sums.get(name, 0.0) + value * len(batch)
                 partial["examples"] += len(batch)
                 partial["batches"] += 1
-                if not math.isfinite(values["loss"]):
-                    raise FloatingPointError(f"the loss became {values['loss']} in epoch {epoch}, batch "
-                                             f"{partial['batches']}; try a smaller learning rate (--lr)")
+                sums.add(values, len(batch), partial["batches"])
                 bar.update(1)
-                bar.set_postfix({name: f"{total / partial['examples']:.4g}" for name, total in sums.items()},
-                                refresh=False)
+                if sums.due():  # the one host sync in a while (see _RunningSums)
+                    sums.flush(epoch)
+                    bar.set_postfix({name: f"{total / partial['examples']:.4g}" for name, total in sums.sums.items()},
+                                    refresh=False)
                 if self.stop.requested and partial["batches"] < len(loader):
+                    sums.flush(epoch)
                     partial["seconds"] += time.perf_counter() - start
                     self._save(epoch - 1, partial)
                     raise TrainingInterrupted(
                         f"interrupted in epoch {epoch} after batch {partial['batches']} of {len(loader)}: saved "
                         f"the current state to {self.run_dir / ckpt.CHECKPOINT}; resume with: "
                         f"{self._resume_command()}", self.run_dir, epoch - 1)
+        sums.flush(epoch)
         seconds = partial["seconds"] + time.perf_counter() - start
-        train_terms = {name: total / partial["examples"] for name, total in sums.items()}
+        train_terms = {name: total / partial["examples"] for name, total in sums.sums.items()}
 
         start = time.perf_counter()
         self.eval_rng_state = minigrad.get_rng_state()

@@ -214,6 +214,52 @@ def test_a_raw_keyboard_interrupt_leaves_the_last_completed_epoch(straight, tmp_
     assert_same_run(tmp_path, straight)
 
 
+def test_steps_that_return_floats_give_the_same_run(straight, tmp_path, monkeypatch):
+    """The loop takes Python floats (models that read their values) and device scalars alike."""
+    original = AE.train_step
+
+    def train_step(self, batch, optimizers):
+        return {name: float(value) for name, value in original(self, batch, optimizers).items()}
+
+    monkeypatch.setattr(AE, "train_step", train_step)
+    train(tiny_config(epochs=2), tmp_path, quiet=True)
+    assert_same_run(tmp_path, straight)
+
+
+def test_training_steps_do_not_read_the_device(straight, tmp_path, monkeypatch):
+    """No host sync per step: the values are read in one transfer per SYNC_SECONDS (here: per epoch)."""
+    from autoencoders.training import loop
+
+    monkeypatch.setattr(loop, "SYNC_SECONDS", 1e9)
+    reads, transfers, in_step = [], [], []
+    original_item, original_step, original_host = minigrad.Tensor.item, AE.train_step, loop._host_floats
+
+    def item(self):
+        if in_step:
+            reads.append(self)
+        return original_item(self)
+
+    def train_step(self, batch, optimizers):
+        in_step.append(True)
+        try:
+            return original_step(self, batch, optimizers)
+        finally:
+            in_step.pop()
+
+    def host_floats(arrays):
+        if arrays:
+            transfers.append(len(arrays))
+        return original_host(arrays)
+
+    monkeypatch.setattr(minigrad.Tensor, "item", item)
+    monkeypatch.setattr(AE, "train_step", train_step)
+    monkeypatch.setattr(loop, "_host_floats", host_floats)
+    train(tiny_config(epochs=2), tmp_path, quiet=True)
+    assert reads == []
+    assert transfers == [4 * 2, 4 * 2]  # per epoch: 4 steps x (reconstruction, loss), in one transfer
+    assert_same_run(tmp_path, straight)
+
+
 def test_a_nan_loss_stops_training_with_a_hint(tmp_path):
     with pytest.raises(FloatingPointError, match="smaller learning rate"):
         with np.errstate(all="ignore"):

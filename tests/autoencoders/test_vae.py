@@ -234,7 +234,7 @@ def test_train_step_follows_the_gradient_of_the_batch_sum(float64, rng):
     values = model.train_step(batch, {"model": optimizer})
     minigrad.manual_seed(7)
     terms = model.loss_terms(batch)
-    assert values["loss"] == pytest.approx(model.objective(terms).item(), rel=1e-12)
+    assert float(values["loss"]) == pytest.approx(model.objective(terms).item(), rel=1e-12)
     for p in model.parameters():
         p.grad = None
     (model.objective(terms) * 5).backward()
