@@ -84,7 +84,7 @@ def _key_value(text):
 # ---- the parser ---------------------------------------------------------------------------
 
 TRAIN_FLAGS = ("dataset", "data_root", "epochs", "batch_size", "lr", "latent_dim", "hidden", "backend", "dtype",
-               "seed", "limit_train", "limit_test")
+               "seed", "noise", "limit_train", "limit_test")
 
 
 def build_parser():
@@ -104,6 +104,9 @@ def build_parser():
     p.add_argument("--backend", choices=("numpy", "cupy"))
     p.add_argument("--dtype", choices=("float32", "float64"))
     p.add_argument("--seed", type=int)
+    p.add_argument("--noise", metavar="KIND:LEVEL",
+                   help="corrupt the encoder's input (denoising): gaussian:STD, masking:FRACTION or "
+                        "salt-and-pepper:FRACTION, e.g. masking:0.25")
     p.add_argument("--set", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
                    help="any other option of the config or the model, e.g. --set noise=masking:0.25; "
                         "VALUE is read as JSON when it parses")

@@ -9,13 +9,13 @@ a module of their own (autoencoders.plots.adversarial ...). Each module lists it
 apply to the run's model. plot_run draws them all. See docs/autoencoders.md for what to look at.
 """
 
-from autoencoders.plots import adversarial, figures, variational
+from autoencoders.plots import adversarial, denoising, figures, variational
 from autoencoders.plots.figures import latent_scatter, loss_curves, manifold, reconstructions, samples, traversals
 from autoencoders.plots.latent import normal_quantile, pca_2d
 from autoencoders.training import open_run
 
 # The figure modules plot_run draws from, in order (one line per model family).
-FAMILIES = (figures, adversarial, variational)
+FAMILIES = (figures, adversarial, variational, denoising)
 
 
 def plot_run(run_dir, backend=None):

@@ -60,6 +60,14 @@ def denoising(run, filename="denoising.png", noises=None, n=10):
     return _save(fig, run, filename)
 
 
+def denoising_if_trained_with_noise(run):
+    """:func:`denoising` for runs trained on corrupted inputs (dae, sdae ...); None for the others."""
+    return denoising(run) if run.config.get("noise") else None
+
+
+FIGURES = (denoising_if_trained_with_noise,)
+
+
 def plot_denoising(run_dir, noises=None, backend=None):
     """Draw :func:`denoising` for the run in ``run_dir``; returns the PNG's path."""
     with open_run(run_dir, backend) as run:

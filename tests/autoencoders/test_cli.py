@@ -158,3 +158,15 @@ def test_python_dash_m_autoencoders():
     result = subprocess.run([sys.executable, "-m", "autoencoders", "list"], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0 and "ae " in result.stdout
+
+
+def test_noise_flag_sets_the_corruption_and_draws_the_denoising_figure(tmp_path, capsys):
+    path = tmp_path / "dae-run"
+    assert main(["train", "dae", *TINY, "--noise", "masking:0.3", "--out", str(path)]) == 0
+    assert json.loads((path / CONFIG).read_text())["noise"] == "masking:0.3"
+    assert (path / "denoising.png").exists()
+
+
+def test_a_malformed_noise_flag_is_a_usage_error(tmp_path, capsys):
+    status, _, err = run(capsys, "train", "dae", *TINY, "--noise", "bogus", "--out", str(tmp_path / "r"))
+    assert status == 2 and "KIND:LEVEL" in err and not (tmp_path / "r").exists()
