@@ -12,14 +12,6 @@ from autoencoders.models.ae import AE
 
 
 @pytest.fixture
-def float64():
-    previous = minigrad.get_default_dtype()
-    minigrad.set_default_dtype("float64")
-    yield
-    minigrad.set_default_dtype(previous)
-
-
-@pytest.fixture
 def scratch_registry(monkeypatch):
     """Register test models in a copy of the registry, dropped after the test."""
     monkeypatch.setattr(registry, "_MODELS", dict(registry._MODELS))

@@ -11,31 +11,6 @@ from autoencoders.models.cae import (
 )
 
 
-@pytest.fixture
-def float64():
-    previous = minigrad.get_default_dtype()
-    minigrad.set_default_dtype("float64")
-    yield
-    minigrad.set_default_dtype(previous)
-
-
-def gradcheck_parameters(model, objective, **options):
-    """gradcheck of ``objective()`` with respect to every parameter of ``model`` at once."""
-    params = list(model.parameters())
-    originals = [p.data for p in params]
-
-    def fn(*values):  # called with the parameters themselves and with perturbed copies of them
-        for p, value in zip(params, values):
-            p.data = value.data
-        return objective()
-
-    try:
-        return minigrad.gradcheck(fn, params, **options)
-    finally:
-        for p, original in zip(params, originals):
-            p.data = original
-
-
 def tiny(cls=CAE, **options):
     minigrad.manual_seed(4)
     model = cls(input_shape=(6,), latent_dim=4, **options)
@@ -101,7 +76,7 @@ def test_hutchinson_is_unbiased(float64):
 
 
 @pytest.mark.parametrize("jacobian", ["closed-form", "exact", "hutchinson"])
-def test_gradcheck_of_the_whole_cae_objective(float64, jacobian):
+def test_gradcheck_of_the_whole_cae_objective(gradcheck_parameters, float64, jacobian):
     model = tiny(lam=0.5, jacobian=jacobian, probes=2)
     batch = Batch(x=tiny_x())
 
@@ -131,7 +106,7 @@ def test_evaluate_reports_the_closed_form_penalty(float64):
 
 # ---- the stochastic variant --------------------------------------------------------------------
 
-def test_gradcheck_of_the_stochastic_objective(float64):
+def test_gradcheck_of_the_stochastic_objective(gradcheck_parameters, float64):
     model = tiny(StochasticCAE, lam=0.5)
     x = tiny_x()
     noisy = minigrad.tensor(x.numpy() + 0.1 * np.random.default_rng(0).normal(size=x.shape))

@@ -11,31 +11,6 @@ from autoencoders.models.conv_ae import ConvAE, NotesConvAE
 from autoencoders.training import make_config
 
 
-@pytest.fixture
-def float64():
-    previous = minigrad.get_default_dtype()
-    minigrad.set_default_dtype("float64")
-    yield
-    minigrad.set_default_dtype(previous)
-
-
-def gradcheck_parameters(model, objective, **options):
-    """gradcheck of ``objective()`` with respect to every parameter of ``model`` at once."""
-    params = list(model.parameters())
-    originals = [p.data for p in params]
-
-    def fn(*values):  # called with the parameters themselves and with perturbed copies of them
-        for p, value in zip(params, values):
-            p.data = value.data
-        return objective()
-
-    try:
-        return minigrad.gradcheck(fn, params, **options)
-    finally:
-        for p, original in zip(params, originals):
-            p.data = original
-
-
 def images(n, side=28, low=0.0, seed=0):
     return minigrad.tensor(low + (1 - low) * np.random.default_rng(seed).random((n, 1, side, side)))
 
@@ -78,14 +53,14 @@ def test_notes_variant_uses_sgd_with_momentum():
     assert optimizer.param_groups[0]["momentum"] == 0.9 and optimizer.param_groups[0]["lr"] == 0.01
 
 
-def test_gradcheck_of_the_conv_ae_objective(float64):
+def test_gradcheck_of_the_conv_ae_objective(gradcheck_parameters, float64):
     minigrad.manual_seed(0)
     model = ConvAE(input_shape=(1, 8, 8), latent_dim=2, channels=(2, 3))
     batch = Batch(x=images(2, side=8))
     assert gradcheck_parameters(model, lambda: model.objective(model.loss_terms(batch)))
 
 
-def test_gradcheck_of_the_notes_conv_ae_objective(float64):
+def test_gradcheck_of_the_notes_conv_ae_objective(gradcheck_parameters, float64):
     minigrad.manual_seed(0)
     model = NotesConvAE(input_shape=(1, 6, 6), latent_dim=2)
     batch = Batch(x=images(2, side=6, low=-1.0))

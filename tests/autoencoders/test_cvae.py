@@ -4,52 +4,9 @@ import numpy as np
 import pytest
 
 import minigrad
-from minigrad import nn
 
 from autoencoders.models import Batch, get_model_class
 from autoencoders.models.cvae import CVAE, label_condition
-
-
-@pytest.fixture
-def float64():
-    previous = minigrad.get_default_dtype()
-    minigrad.set_default_dtype("float64")
-    yield
-    minigrad.set_default_dtype(previous)
-
-
-def as_function_of_parameters(model, loss):
-    """(fn, params): ``fn(*params)`` evaluates ``loss()`` with ``params`` in place of the model's parameters."""
-    slots = [(module, name) for _, module in model.named_modules()
-             for name, p in module._parameters.items() if p is not None]
-    originals = [module._parameters[name] for module, name in slots]
-
-    def fn(*params):
-        for (module, name), p in zip(slots, params):
-            module._parameters[name] = p
-        try:
-            return loss()
-        finally:
-            for (module, name), p in zip(slots, originals):
-                module._parameters[name] = p
-
-    return fn, originals
-
-
-def relu_inputs(model, run):
-    """The smallest |input| any ReLU of ``model`` sees while ``run()`` runs."""
-    seen = []
-    for m in (m for m in model.modules() if isinstance(m, nn.ReLU)):
-        def spy(x, forward=m.forward):
-            seen.append(np.abs(x.numpy()).min())
-            return forward(x)
-        object.__setattr__(m, "forward", spy)
-    try:
-        run()
-    finally:
-        for m in (m for m in model.modules() if isinstance(m, nn.ReLU)):
-            m.__dict__.pop("forward", None)
-    return min(seen)
 
 
 def tiny(rng, n=3):
@@ -59,14 +16,14 @@ def tiny(rng, n=3):
     return model, Batch(x=minigrad.tensor(x), y=minigrad.tensor(np.arange(n) % 3))
 
 
-def test_cvae_objective_gradcheck(backend, float64, rng):
+def test_cvae_objective_gradcheck(as_function_of_parameters, assert_no_relu_kink, backend, float64, rng):
     model, batch = tiny(rng)
     noise = rng.normal(size=(3, 2))
 
     def loss():
         return model.objective(model.loss_terms(batch, noise=noise))
 
-    assert relu_inputs(model, loss) > 1e-3  # away from ReLU's kink, on purpose
+    assert_no_relu_kink(model, loss)  # away from ReLU's kink, on purpose
     fn, params = as_function_of_parameters(model, loss)
     assert minigrad.gradcheck(fn, params)
 

@@ -12,31 +12,6 @@ from autoencoders.training import ConfigError, make_config, train
 from autoencoders.training.data import load_data, to_batch, train_loader
 
 
-@pytest.fixture
-def float64():
-    previous = minigrad.get_default_dtype()
-    minigrad.set_default_dtype("float64")
-    yield
-    minigrad.set_default_dtype(previous)
-
-
-def gradcheck_parameters(model, objective, **options):
-    """gradcheck of ``objective()`` with respect to every parameter of ``model`` at once."""
-    params = list(model.parameters())
-    originals = [p.data for p in params]
-
-    def fn(*values):  # called with the parameters themselves and with perturbed copies of them
-        for p, value in zip(params, values):
-            p.data = value.data
-        return objective()
-
-    try:
-        return minigrad.gradcheck(fn, params, **options)
-    finally:
-        for p, original in zip(params, originals):
-            p.data = original
-
-
 def tiny_batch(seed=0):
     rng = np.random.default_rng(seed)
     x = rng.random((5, 7))
@@ -50,7 +25,7 @@ def test_dae_is_registered_with_masking_noise_by_default():
 
 
 @pytest.mark.parametrize("hidden", [[], [4]])
-def test_gradcheck_of_the_dae_objective(float64, hidden):
+def test_gradcheck_of_the_dae_objective(gradcheck_parameters, float64, hidden):
     minigrad.manual_seed(0)
     model = DAE(input_shape=(7,), hidden=hidden, latent_dim=3)
     batch = tiny_batch()

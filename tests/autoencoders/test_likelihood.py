@@ -26,14 +26,6 @@ from autoencoders.models.vae import VAE
 S = 0.3  # the decoder's variance
 
 
-@pytest.fixture
-def float64():
-    previous = minigrad.get_default_dtype()
-    minigrad.set_default_dtype("float64")
-    yield
-    minigrad.set_default_dtype(previous)
-
-
 def linear_gaussian_vae(W, b, enc_weight, enc_bias, logvar):
     """The VAE whose decoder is x = Wz + b (+ noise of variance S) and whose encoder is
     m = enc_weight·x + enc_bias, log v = logvar (the same for every x)."""

@@ -11,31 +11,6 @@ from autoencoders.models import Batch, get_model_class
 from autoencoders.models.linear_ae import LinearAE
 
 
-@pytest.fixture
-def float64():
-    previous = minigrad.get_default_dtype()
-    minigrad.set_default_dtype("float64")
-    yield
-    minigrad.set_default_dtype(previous)
-
-
-def gradcheck_parameters(model, objective, **options):
-    """gradcheck of ``objective()`` with respect to every parameter of ``model`` at once."""
-    params = list(model.parameters())
-    originals = [p.data for p in params]
-
-    def fn(*values):  # called with the parameters themselves and with perturbed copies of them
-        for p, value in zip(params, values):
-            p.data = value.data
-        return objective()
-
-    try:
-        return minigrad.gradcheck(fn, params, **options)
-    finally:
-        for p, original in zip(params, originals):
-            p.data = original
-
-
 def low_rank_data(n=400, d=12, rank=3, noise=0.1, seed=0):
     """n points near a rank-``rank`` affine subspace of R^d, with well separated variances (9, 4, 1)."""
     rng = np.random.default_rng(seed)
@@ -89,7 +64,7 @@ def test_linear_ae_is_registered_and_has_no_activations():
     assert model.encode(x).shape == (5, 2) and model.reconstruct(x).shape == (5, 6)
 
 
-def test_gradcheck_of_the_linear_ae_objective(float64):
+def test_gradcheck_of_the_linear_ae_objective(gradcheck_parameters, float64):
     minigrad.manual_seed(1)
     model = LinearAE(input_shape=(6,), latent_dim=2)
     x = minigrad.tensor(np.random.default_rng(1).random((5, 6)), dtype="float64")

@@ -9,31 +9,6 @@ from autoencoders.models import Batch, get_model_class
 from autoencoders.models.sparse_ae import SparseAE, kl_bernoulli
 
 
-@pytest.fixture
-def float64():
-    previous = minigrad.get_default_dtype()
-    minigrad.set_default_dtype("float64")
-    yield
-    minigrad.set_default_dtype(previous)
-
-
-def gradcheck_parameters(model, objective, **options):
-    """gradcheck of ``objective()`` with respect to every parameter of ``model`` at once."""
-    params = list(model.parameters())
-    originals = [p.data for p in params]
-
-    def fn(*values):  # called with the parameters themselves and with perturbed copies of them
-        for p, value in zip(params, values):
-            p.data = value.data
-        return objective()
-
-    try:
-        return minigrad.gradcheck(fn, params, **options)
-    finally:
-        for p, original in zip(params, originals):
-            p.data = original
-
-
 def tiny(**options):
     minigrad.manual_seed(2)
     return SparseAE(input_shape=(6,), latent_dim=4, **options)
@@ -88,7 +63,7 @@ def test_l1_penalty_and_weight_decay_against_the_hand_formula(float64):
 
 
 @pytest.mark.parametrize("sparsity", ["kl", "l1"])
-def test_gradcheck_of_the_sparse_objective(float64, sparsity):
+def test_gradcheck_of_the_sparse_objective(gradcheck_parameters, float64, sparsity):
     model = tiny(sparsity=sparsity, beta=0.5, weight_decay=0.01)
     batch = tiny_batch()
     assert gradcheck_parameters(model, lambda: model.objective(model.loss_terms(batch)))

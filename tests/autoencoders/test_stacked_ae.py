@@ -11,31 +11,6 @@ from autoencoders.models.stacked_ae import StackedAE, StackedDenoisingAE
 from autoencoders.training import ConfigError, make_config, read_metrics, train
 
 
-@pytest.fixture
-def float64():
-    previous = minigrad.get_default_dtype()
-    minigrad.set_default_dtype("float64")
-    yield
-    minigrad.set_default_dtype(previous)
-
-
-def gradcheck_parameters(model, objective, params=None, **options):
-    """gradcheck of ``objective()`` with respect to ``params`` (default: every parameter of ``model``)."""
-    params = list(model.parameters()) if params is None else list(params)
-    originals = [p.data for p in params]
-
-    def fn(*values):  # called with the parameters themselves and with perturbed copies of them
-        for p, value in zip(params, values):
-            p.data = value.data
-        return objective()
-
-    try:
-        return minigrad.gradcheck(fn, params, **options)
-    finally:
-        for p, original in zip(params, originals):
-            p.data = original
-
-
 def tiny(cls=StackedAE, **options):
     minigrad.manual_seed(0)
     return cls(input_shape=(8,), hidden=[5, 3], num_classes=3, **options)
@@ -72,7 +47,7 @@ def test_stack_shapes_tied_weights_and_registration():
 
 @pytest.mark.parametrize("phase", ["layer1", "layer2", "finetune"])
 @pytest.mark.parametrize("cls", [StackedAE, StackedDenoisingAE])
-def test_gradcheck_of_each_phase_objective(float64, cls, phase):
+def test_gradcheck_of_each_phase_objective(gradcheck_parameters, float64, cls, phase):
     model = tiny(cls, code_noise=0.25 if cls is StackedDenoisingAE else 0.0)
     batch = tiny_batch()
     if cls is StackedDenoisingAE:  # the corrupted input is passed explicitly, the code noise reseeded

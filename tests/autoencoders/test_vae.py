@@ -13,56 +13,10 @@ import pytest
 
 import minigrad
 from minigrad import functional as F
-from minigrad import nn
 
 from autoencoders.models import Batch, available_models, get_model_class
 from autoencoders.models.beta_vae import BetaVAE
 from autoencoders.models.vae import VAE, Reparameterize, reparameterize
-
-
-@pytest.fixture
-def float64():
-    previous = minigrad.get_default_dtype()
-    minigrad.set_default_dtype("float64")
-    yield
-    minigrad.set_default_dtype(previous)
-
-
-def as_function_of_parameters(model, loss):
-    """(fn, params): ``fn(*params)`` evaluates ``loss()`` with ``params`` standing in for the
-    model's parameters, so that gradcheck can perturb them one at a time."""
-    slots = [(module, name) for _, module in model.named_modules()
-             for name, p in module._parameters.items() if p is not None]
-    originals = [module._parameters[name] for module, name in slots]
-
-    def fn(*params):
-        for (module, name), p in zip(slots, params):
-            module._parameters[name] = p
-        try:
-            return loss()
-        finally:
-            for (module, name), p in zip(slots, originals):
-                module._parameters[name] = p
-
-    return fn, originals
-
-
-def assert_no_relu_kink(model, run, margin=1e-3):
-    """Run ``run()`` and fail if any ReLU of ``model`` receives an input within ``margin`` of 0."""
-    seen = []
-    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
-    originals = [m.forward for m in relus]
-    for m, forward in zip(relus, originals):
-        def spy(x, forward=forward):
-            seen.append(np.abs(x.numpy()).min())
-            return forward(x)
-        object.__setattr__(m, "forward", spy)
-    try:
-        run()
-    finally:
-        for m in relus:
-            del m.__dict__["forward"]
-    assert seen and min(seen) > margin, f"a ReLU input is within {margin} of 0: pick another seed"
 
 
 def tiny_batch(rng, n=3, d=8, binary=False):
@@ -161,7 +115,7 @@ def test_kl_equals_a_monte_carlo_estimate(rng):
 # ---- the models ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("likelihood, variance", [("bernoulli", None), ("gaussian", "learned"), ("gaussian", 0.3)])
-def test_vae_objective_gradcheck(backend, float64, rng, likelihood, variance):
+def test_vae_objective_gradcheck(as_function_of_parameters, assert_no_relu_kink, backend, float64, rng, likelihood, variance):
     minigrad.manual_seed(0)
     kwargs = {} if variance is None else {"decoder_variance": variance}
     model = VAE(input_shape=(8,), hidden=[4], latent_dim=2, likelihood=likelihood, **kwargs)
@@ -178,7 +132,7 @@ def test_vae_objective_gradcheck(backend, float64, rng, likelihood, variance):
     assert minigrad.gradcheck(fn, params)
 
 
-def test_beta_vae_objective_gradcheck_and_weighting(float64, rng):
+def test_beta_vae_objective_gradcheck_and_weighting(as_function_of_parameters, assert_no_relu_kink, float64, rng):
     minigrad.manual_seed(0)
     model = BetaVAE(input_shape=(8,), hidden=[4], latent_dim=2, beta=4.0)
     batch = tiny_batch(rng, binary=True)
