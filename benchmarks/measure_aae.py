@@ -183,6 +183,8 @@ def measure_parzen(out, retrain, dataset="mnist-5k", n_val=500, epochs=100, late
             samples = decode_prior_samples(run.model, PARZEN_SAMPLES)
         results[f"aae_{latent}d"] = parzen_entry(samples, x_val, x_test)
         print(f"[parzen] aae {latent}-D: {results[f'aae_{latent}d']}", flush=True)
+        if n_train < PARZEN_SAMPLES:  # as many samples as the training-images row has
+            results[f"aae_{latent}d_{n_train}_samples"] = parzen_entry(samples[:n_train], x_val, x_test)
     config = configure("ae", dataset=dataset, latent_dim=2, hidden=[512, 256], batch_size=100, limit_train=n_train,
                          epochs=epochs)
     run_dir = trained(out, f"parzen{tag}-ae-2d", config, retrain)
