@@ -65,10 +65,12 @@ def configure(model, **options):
 
 
 def trained(out, name, config, retrain):
-    """The run directory OUT/NAME holding a finished run of ``config`` (trained unless it is there)."""
+    """The run directory OUT/NAME holding a finished run of ``config`` (trained unless a finished run
+    of the same config is there)."""
     run_dir = out / name
     try:
-        done = load_checkpoint(run_dir)["epoch"] >= config["epochs"] and not retrain
+        state = load_checkpoint(run_dir)
+        done = state["epoch"] >= config["epochs"] and state["config"] == config and not retrain
     except FileNotFoundError:
         done = False
     if not done:
