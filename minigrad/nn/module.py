@@ -97,16 +97,18 @@ class Module:
 
     def __delattr__(self, name):
         if not self._forget(name):
-            object.__delattr__(self, name)
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _forget(self, name):
-        """Remove ``name`` from every registry (and the plain attributes); True if it was registered."""
+        """Remove ``name`` from every registry and the plain attributes; True if it was anywhere."""
         found = False
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry:
                 del registry[name]
                 found = True
-        self.__dict__.pop(name, None)
+        if name in self.__dict__:
+            del self.__dict__[name]
+            found = True
         return found
 
     def register_parameter(self, name, param):

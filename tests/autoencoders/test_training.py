@@ -185,13 +185,14 @@ def _interrupt_at_step(monkeypatch, step, action):
 
 def test_ctrl_c_mid_epoch_saves_the_current_state_and_resume_is_exact(straight, tmp_path, monkeypatch):
     # 200 examples in batches of 64: 4 steps per epoch; Ctrl-C arrives during step 6 (epoch 2).
+    handler_before = signal.getsignal(signal.SIGINT)  # SIG_IGN where the tests run in the background
     _interrupt_at_step(monkeypatch, 6, lambda: signal.raise_signal(signal.SIGINT))
     with pytest.raises(TrainingInterrupted, match=r"in epoch 2 after batch 2 of 4.*--resume") as caught:
         train(tiny_config(epochs=2), tmp_path, quiet=True)
     assert caught.value.epoch == 1
     state = load_checkpoint(tmp_path)
     assert state["epoch"] == 1 and state["partial"]["batches"] == 2 and state["loader"]["next_batch"] == 2
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is restored
+    assert signal.getsignal(signal.SIGINT) is handler_before  # the handler is restored
     monkeypatch.undo()
     resume(tmp_path, quiet=True)
     assert_same_run(tmp_path, straight)

@@ -347,3 +347,15 @@ def test_deepcopy_gives_an_independent_module(backend):
     numpy.testing.assert_array_equal(net.block.scale.numpy(), numpy.ones(3))
     x = minigrad.randn(4, 2)
     assert clone.eval()(x).shape == net.eval()(x).shape
+
+
+def test_deleting_a_plain_attribute_and_a_missing_one():
+    # monkeypatch.setattr(module, "method", ...) is undone by delattr: a plain instance attribute.
+    layer = nn.Linear(2, 3)
+    layer.note = "plain"
+    del layer.note
+    assert not hasattr(layer, "note")
+    with pytest.raises(AttributeError, match="note"):
+        del layer.note
+    del layer.bias  # a registered parameter goes from its registry
+    assert "bias" not in dict(layer.named_parameters())
