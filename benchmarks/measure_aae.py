@@ -10,6 +10,7 @@ Measurements (each trains its runs with the training loop, then measures the che
     priors       aae with each prior (gaussian, uniform; mixture and swiss-roll label-conditioned):
                  codes-over-prior figures, MMD² to the prior, nearest-part fractions
     mixture-seeds   the label-conditioned mixture run with seeds 0, 1, 2 (nearest-part fraction)
+    ablation     the label-conditioned mixture without dropout and input masking
     mmd          aae (gaussian prior) vs the plain ``ae`` with the same 2-D MLP: MMD² of test codes
                  to N(0, I), raw and after whitening the codes
     parzen       Parzen-window log-likelihood of 10,000 decoded prior draws on the test set, σ chosen
@@ -18,7 +19,8 @@ Measurements (each trains its runs with the training loop, then measures the che
     parzen-fashion  the same on full Fashion-MNIST (55,000 train, 5,000 validation, 10,000 test)
     semisupervised  aae-semisupervised with 100 and 1,000 labels: test error after the last epoch
                  (and the mean of the last 10 epochs, to show how much it moves)
-    supervised   aae-supervised: the style grid
+    supervised   aae-supervised (25 and 50 epochs): the style grid, and how often a test digit's
+                 style decoded with label y is read as y by the semi-supervised AAE's classifier
 
 Results go to OUT/results-NAME.json (one file per measurement, so that measurements can
 run in parallel processes; run ``mmd`` after or with ``priors``: they share the gaussian run)
@@ -38,6 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import minigrad  # noqa: E402
 from autoencoders.data import load_dataset  # noqa: E402
 from autoencoders.evaluation.adversarial import (  # noqa: E402
     choose_parzen_sigma, decode_prior_samples, mmd, nearest_part_fraction, parzen_log_likelihood, standard_error,
@@ -151,6 +154,20 @@ def measure_mixture_seeds(out, retrain, seeds=(0, 1, 2)):
             "min": float(np.min(fractions)), "max": float(np.max(fractions))}
 
 
+def measure_ablation(out, retrain):
+    """The label-conditioned mixture without the regularized encoder (no dropout, clean inputs)."""
+    config = configure("aae", prior="mixture", conditional=True, epochs=PRIOR_EPOCHS)
+    run_dir = trained(out, "prior-mixture-plain-encoder", config, retrain)
+    with open_run(run_dir) as run:
+        p = run.model.code_prior
+        entry = {"epochs": config["epochs"], "test": read_metrics(run_dir)[-1]["test"],
+                 "nearest_part_test": nearest_part_fraction(style_codes(run.model, run.data.x_test), run.data.y_test, p),
+                 "nearest_part_train": nearest_part_fraction(style_codes(run.model, run.data.x_train),
+                                                             run.data.y_train, p)}
+    print(f"[ablation] {entry}", flush=True)
+    return entry
+
+
 def measure_mmd(out, retrain):
     aae_dir = trained(out, "prior-gaussian", configure("aae", epochs=PRIOR_EPOCHS), retrain)
     ae_dir = trained(out, "ae-2d", configure("ae", latent_dim=2, hidden=[512, 256], batch_size=100,
@@ -221,18 +238,51 @@ def measure_semisupervised(out, retrain):
     return results
 
 
-def measure_supervised(out, retrain, epochs=50):
-    run_dir = trained(out, "supervised", configure("aae-supervised", epochs=epochs), retrain)
-    plot_adversarial(run_dir)
-    figure(out, run_dir, "style_grid.png", "supervised_style_grid.png")
-    with open_run(run_dir) as run:
-        codes = style_codes(run.model, run.data.x_test)
-        entry = {"epochs": epochs, "test": read_metrics(run_dir)[-1]["test"], **prior_mmd(codes[:, :2], Gaussian(2))}
-    print(f"[supervised] {entry}", flush=True)
-    return entry
+def restyled_label_accuracy(model, x, judge):
+    """Decode the style codes of ``x`` with each label in turn; the fraction of these images that
+    ``judge`` (a classifier: host images -> host labels) reads as the label they were given."""
+    z = style_codes(model, x).astype(np.float32)
+    hits = []
+    for label in range(model.num_classes):
+        images = []
+        with minigrad.no_grad():
+            for start in range(0, len(z), 500):
+                images.append(model.decode_style(minigrad.tensor(z[start:start + 500]),
+                                                 minigrad.tensor(np.full(len(z[start:start + 500]), label))).numpy())
+        hits.append(np.mean(judge(np.concatenate(images).reshape(len(z), -1)) == label))
+    return float(np.mean(hits)), [float(h) for h in hits]
+
+
+def measure_supervised(out, retrain):
+    """aae-supervised with its defaults (25 epochs) and trained twice as long. Judge: the
+    classifier head of the semi-supervised AAE trained with 1,000 labels (run it first)."""
+    judge_dir = trained(out, "semisupervised-1000", configure("aae-semisupervised", labelled=1000), retrain)
+    results = {}
+    with open_run(judge_dir) as judge_run:
+        def judge(images):
+            with minigrad.no_grad():
+                return np.concatenate([judge_run.model.classify(minigrad.tensor(images[s:s + 500]))
+                                       for s in range(0, len(images), 500)])
+
+        results["judge_test_accuracy"] = float(np.mean(judge(judge_run.data.x_test) == judge_run.data.y_test))
+        for epochs in (None, 50):
+            config = configure("aae-supervised", **({} if epochs is None else {"epochs": epochs}))
+            name = "supervised" if epochs is None else f"supervised-{epochs}-epochs"
+            run_dir = trained(out, name, config, retrain)
+            plot_adversarial(run_dir)
+            figure(out, run_dir, "style_grid.png", f"{name.replace('-', '_')}_style_grid.png")
+            with open_run(run_dir) as run:
+                codes = style_codes(run.model, run.data.x_test)
+                accuracy, per_label = restyled_label_accuracy(run.model, run.data.x_test, judge)
+                results[name] = {"epochs": config["epochs"], "test": read_metrics(run_dir)[-1]["test"],
+                                 "restyled_label_accuracy": accuracy, "per_label": per_label,
+                                 **prior_mmd(codes[:, :2], Gaussian(2))}
+            print(f"[supervised] {name}: {results[name]}", flush=True)
+    return results
 
 
 MEASUREMENTS = {"default": measure_default, "priors": measure_priors, "mixture-seeds": measure_mixture_seeds,
+                "ablation": measure_ablation,
                 "mmd": measure_mmd, "parzen": measure_parzen,
                 "parzen-fashion": measure_parzen_fashion, "semisupervised": measure_semisupervised,
                 "supervised": measure_supervised}

@@ -14,9 +14,9 @@ adversarial term makes z follow a label-free Gaussian, so z ends up holding what
 does not say: slant, width, stroke. Decoding one z with every label writes the same style
 as each digit (the style grid of ``autoencoders.plots.adversarial``).
 
-Here the discriminator learns at the full lr (``disc_lr_scale=1``, not the AAE's 1/5): the
-stronger D squeezes more of the digit out of z, and the style grid's columns then show the
-label's digit far more reliably (docs/adversarial.md).
+Here the discriminator learns at the full lr (``disc_lr_scale=1``, not the AAE's 1/5), to
+squeeze the digit out of z, and training stops after 25 epochs: trained longer, the decoder
+learns to read the digit from z as well and obeys the label less (docs/adversarial.md).
 
 Without a label (``y=None``, as the generic figures call ``decode(z)``) the decoder gets
 the uniform vector (1/10, ..., 1/10), an input it never saw in training: those figures
