@@ -53,7 +53,7 @@ from autoencoders.training import load_checkpoint, make_config, open_run, read_m
 
 # The label-conditioned runs: a regularized encoder (dropout after each hidden ReLU, a quarter
 # of the input pixels masked) generalizes to test digits better (86% -> 92% nearest-part on the mixture).
-CONDITIONAL = {"conditional": True, "dropout": 0.2, "noise": "masking:0.25"}
+CONDITIONAL = {"label_conditioned": True, "dropout": 0.2, "noise": "masking:0.25"}
 BANDWIDTHS = [0.25, 0.5, 1.0, 2.0, 4.0]  # MMD kernel widths for 2-D codes of a unit-scale prior
 PRIOR_EPOCHS = 100
 PARZEN_SAMPLES = 10_000
@@ -156,7 +156,7 @@ def measure_mixture_seeds(out, retrain, seeds=(0, 1, 2)):
 
 def measure_ablation(out, retrain):
     """The label-conditioned mixture without the regularized encoder (no dropout, clean inputs)."""
-    config = configure("aae", prior="mixture", conditional=True, epochs=PRIOR_EPOCHS)
+    config = configure("aae", prior="mixture", label_conditioned=True, epochs=PRIOR_EPOCHS)
     run_dir = trained(out, "prior-mixture-plain-encoder", config, retrain)
     with open_run(run_dir) as run:
         p = run.model.code_prior
@@ -269,8 +269,8 @@ def measure_supervised(out, retrain):
             config = configure("aae-supervised", **({} if epochs is None else {"epochs": epochs}))
             name = "supervised" if epochs is None else f"supervised-{epochs}-epochs"
             run_dir = trained(out, name, config, retrain)
-            plot_adversarial(run_dir)
-            figure(out, run_dir, "style_grid.png", f"{name.replace('-', '_')}_style_grid.png")
+            plot_run(run_dir)
+            figure(out, run_dir, "analogies.png", f"{name.replace('-', '_')}_style_grid.png")
             with open_run(run_dir) as run:
                 codes = style_codes(run.model, run.data.x_test)
                 accuracy, per_label = restyled_label_accuracy(run.model, run.data.x_test, judge)

@@ -2,7 +2,7 @@
 
     python examples/train_aae.py [RUN_DIR] [PRIOR]    # defaults: runs/example-aae, mixture
 
-With ``prior="mixture"`` and ``conditional=True`` the discriminator sees each code with its
+With ``prior="mixture"`` and ``label_conditioned=True`` the discriminator sees each code with its
 digit's one-hot label and draws the "real" codes from that digit's component of a star of
 10 Gaussians: the codes of digit k must land on arm k. The script prints the fraction of
 test codes whose nearest component is their own digit's, and the MMD between the test
@@ -21,7 +21,7 @@ from autoencoders.training import make_config, open_run, read_metrics, train
 
 def main(run_dir="runs/example-aae", prior="mixture"):
     conditional = prior in ("mixture", "swiss-roll")
-    config = make_config("aae", prior=prior, conditional=conditional)
+    config = make_config("aae", prior=prior, label_conditioned=conditional)
     train(config, run_dir, overwrite=True)
     last = read_metrics(run_dir)[-1]["test"]
     print(f"test: reconstruction {last['reconstruction']:.1f} nats, discriminator {last['discriminator']:.3f}, "

@@ -27,8 +27,8 @@ codes are constants to it), and the generator phase freezes the discriminator (i
 parameters stop requiring gradients), so each phase computes gradients only for the
 parameters its optimizer updates. ``tests/autoencoders/test_aae.py`` checks it.
 
-Label-conditioned regularization (``conditional=True``, a prior with parts: mixture or swiss
-roll). D also reads an 11-way one-hot: the label y of a labelled example, or the extra
+Label-conditioned regularization (``label_conditioned=True``, a prior with parts: mixture or
+swiss roll). D also reads an 11-way one-hot: the label y of a labelled example, or the extra
 class 10 ("no label"). For each example the real sample is drawn from its label's part of
 the prior (the whole prior for "no label"), so D rejects a digit-k code that lies off
 part k: the codes of each digit land where the prior puts that label. ``labelled``: only
@@ -115,7 +115,7 @@ class AdversarialAutoencoder(Autoencoder):
     and ``discriminator``, and sets ``code_prior``, ``gen_steps``, ``disc_lr_scale`` and
     ``gen_lr_scale``; it may override the phases and add ``extra_phases``."""
 
-    conditional = False
+    label_conditioned = False
 
     # ---- the model ----------------------------------------------------------------------
     def decode(self, z):
@@ -139,7 +139,7 @@ class AdversarialAutoencoder(Autoencoder):
     # ---- what the discriminator sees ----------------------------------------------------------
     def condition_labels(self, batch):
         """The discriminator's class of each example (host ints: the label, or NO_LABEL), or None."""
-        if not self.conditional:
+        if not self.label_conditioned:
             return None
         labels = batch.y.numpy().astype(np.int64)
         if self.training and self.labelled is not None:
@@ -239,23 +239,23 @@ class AdversarialAutoencoder(Autoencoder):
 class AAE(AdversarialAutoencoder):
     defaults = {"epochs": 50, "batch_size": 100, "lr": 1e-3, "latent_dim": 2, "hidden": [512, 256]}
 
-    def __init__(self, input_shape=(784,), hidden=(512, 256), latent_dim=2, prior="gaussian", conditional=False,
+    def __init__(self, input_shape=(784,), hidden=(512, 256), latent_dim=2, prior="gaussian", label_conditioned=False,
                  labelled=None, disc_hidden=(256, 256), disc_lr_scale=0.2, gen_lr_scale=1.0, gen_steps=1, dropout=0.0):
         super().__init__()
         self.input_shape = tuple(input_shape)
         self.latent_dim = latent_dim
         self.code_prior = make_prior(prior, latent_dim)
         self.prior = "standard-normal" if prior == "gaussian" else None  # for the figures' manifold grid
-        if conditional and not self.code_prior.conditional:
-            raise ValueError(f"conditional=True needs a prior with labelled parts (mixture, swiss-roll), not {prior!r}")
+        if label_conditioned and not self.code_prior.conditional:
+            raise ValueError(f"label_conditioned=True needs a prior with labelled parts (mixture, swiss-roll), not {prior!r}")
         if gen_steps < 1:
             raise ValueError(f"gen_steps must be >= 1, got {gen_steps}")
-        self.conditional, self.labelled = bool(conditional), labelled
+        self.label_conditioned, self.labelled = bool(label_conditioned), labelled
         self.gen_steps, self.disc_lr_scale, self.gen_lr_scale = int(gen_steps), disc_lr_scale, gen_lr_scale
         sizes = [prod(input_shape), *hidden, latent_dim]
         self.encoder = encoder_mlp(sizes, dropout)
         self.decoder = mlp(sizes[::-1])                                       # logits
-        self.discriminator = Discriminator(latent_dim, disc_hidden, NO_LABEL + 1 if conditional else 0)
+        self.discriminator = Discriminator(latent_dim, disc_hidden, NO_LABEL + 1 if label_conditioned else 0)
 
     def encode(self, x):
         return self.encoder(self.flat(x))

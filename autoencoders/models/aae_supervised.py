@@ -18,9 +18,11 @@ Here the discriminator learns at the full lr (``disc_lr_scale=1``, not the AAE's
 squeeze the digit out of z, and training stops after 25 epochs: trained longer, the decoder
 learns to read the digit from z as well and obeys the label less (docs/adversarial.md).
 
-Without a label (``y=None``, as the generic figures call ``decode(z)``) the decoder gets
-the uniform vector (1/10, ..., 1/10), an input it never saw in training: those figures
-show a blurred average; the label-aware figure passes labels.
+Like the CVAE it declares ``conditional = True``: the figures then pass the test labels to
+``decode`` (reconstructions), and ``autoencoders.plots.variational`` draws its styles and
+analogies figures (the analogies are the style grid: each test digit's z decoded with every
+label). Without a label (``y=None``) the decoder gets the uniform vector (1/10, ..., 1/10),
+an input it never saw in training: a blurred average.
 """
 
 import minigrad
@@ -45,6 +47,7 @@ def label_condition(y, num_classes, like):
 class SupervisedAAE(AdversarialAutoencoder):
     defaults = {"epochs": 25, "batch_size": 100, "lr": 1e-3, "latent_dim": 8, "hidden": [512, 256]}
     prior = "standard-normal"
+    conditional = True  # decode(z, y) takes labels (encode ignores them): autoencoders.plots.variational
 
     def __init__(self, input_shape=(784,), hidden=(512, 256), latent_dim=8, num_classes=10, prior="gaussian",
                  disc_hidden=(256, 256), disc_lr_scale=1.0, gen_lr_scale=1.0, gen_steps=1):
@@ -58,7 +61,8 @@ class SupervisedAAE(AdversarialAutoencoder):
         self.decoder = mlp([latent_dim + num_classes, *reversed(hidden), prod(input_shape)])
         self.discriminator = Discriminator(latent_dim, disc_hidden)
 
-    def encode(self, x):
+    def encode(self, x, y=None):
+        """The style code q(x); the label ``y`` is not read (the encoder sees only the image)."""
         return self.encoder(self.flat(x))
 
     def decoder_logits(self, z, y=None):

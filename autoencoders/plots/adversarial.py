@@ -3,8 +3,9 @@
 * :func:`codes_over_prior` — the encoded test codes, coloured by label, drawn over samples of
   the prior (in grey; for a prior with parts, each part tinted with its label's colour).
   The figure that shows whether the adversarial game did its job.
-* :func:`style_grid` — for models whose decoder reads a label: each row is the style code
-  of one test image (shown in the first column), decoded with every label.
+* :func:`style_grid` — for the semi-supervised AAE, whose decoder reads [y, z]: each row is the
+  style code of one test image (shown in the first column), decoded with every label.
+  (aae-supervised gets the same figure, ``analogies.png``, from autoencoders.plots.variational.)
 
     from autoencoders.plots.adversarial import plot_adversarial
     plot_adversarial("runs/aae-mnist-5k")     # -> [.../codes_over_prior.png]
@@ -62,7 +63,7 @@ def codes_over_prior(run, filename="codes_over_prior.png", n_prior=5000, max_cod
     ax.legend(markerscale=3, fontsize=7, loc="upper right", framealpha=0.8)
     ax.set_aspect("equal", adjustable="datalim")
     dims = "" if codes.shape[1] == 2 else f" (first 2 of {codes.shape[1]} dims)"
-    conditional = ", label-conditioned" if getattr(model, "conditional", False) else ""
+    conditional = ", label-conditioned" if getattr(model, "label_conditioned", False) else ""
     ax.set(xlabel="z[0]", ylabel="z[1]",
            title=f"test codes over samples of the {prior.name} prior{conditional}{dims}")
     return _save(fig, run, filename)
@@ -70,9 +71,10 @@ def codes_over_prior(run, filename="codes_over_prior.png", n_prior=5000, max_cod
 
 def style_grid(run, filename="style_grid.png", rows=10):
     """Rows: the style of one test image of each class (first column); columns: that style
-    decoded as each label."""
+    decoded as each label. For the semi-supervised AAE; models that declare ``conditional``
+    (aae-supervised) get the same figure as ``analogies.png`` from autoencoders.plots.variational."""
     model = run.model
-    if not hasattr(model, "decode_style"):
+    if not hasattr(model, "decode_style") or getattr(model, "conditional", False):
         return None
     x, y = run.data.x_test, run.data.y_test
     classes = np.unique(y)

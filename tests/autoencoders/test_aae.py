@@ -233,7 +233,7 @@ def test_reconstruction_loss_gradcheck(float64, rng):
 
 
 def test_conditional_discriminator_loss_gradcheck(float64, rng):
-    model = tiny_aae(prior="mixture", conditional=True)
+    model = tiny_aae(prior="mixture", label_conditioned=True)
     condition = model.condition(np.array([0, 3, NO_LABEL, 9]))
     z_real = minigrad.tensor(rng.normal(size=(4, 2)), requires_grad=True)
     z_fake = minigrad.tensor(rng.normal(size=(4, 2)), requires_grad=True)
@@ -256,7 +256,7 @@ def test_losses_match_their_formulas(float64, rng):
 # ---- label conditioning ---------------------------------------------------------------------------
 
 def test_condition_labels_mark_unlabelled_examples_in_training_only(rng):
-    model = tiny_aae(prior="mixture", conditional=True, labelled=2)
+    model = tiny_aae(prior="mixture", label_conditioned=True, labelled=2)
     batch = Batch(x=minigrad.tensor(rng.random((4, 8))), y=minigrad.tensor(np.array([7, 1, 4, 2])),
                   index=minigrad.tensor(np.array([0, 5, 1, 2])))
     np.testing.assert_array_equal(model.condition_labels(batch), [7, NO_LABEL, 4, NO_LABEL])
@@ -267,7 +267,7 @@ def test_condition_labels_mark_unlabelled_examples_in_training_only(rng):
 
 
 def test_discriminator_phase_draws_real_codes_from_each_label_part(rng, monkeypatch):
-    model = tiny_aae(prior="mixture", conditional=True, labelled=3)
+    model = tiny_aae(prior="mixture", label_conditioned=True, labelled=3)
     batch = tiny_batch(rng)  # labels 0, 1, 2, 3 at indices 0..3: the last is unlabelled
     seen, seen_input = [], []
     original_sample = model.code_prior.sample
@@ -284,7 +284,7 @@ def test_discriminator_phase_draws_real_codes_from_each_label_part(rng, monkeypa
 
 def test_conditional_needs_a_prior_with_parts():
     with pytest.raises(ValueError, match="labelled parts"):
-        tiny_aae(prior="gaussian", conditional=True)
+        tiny_aae(prior="gaussian", label_conditioned=True)
     with pytest.raises(ValueError, match="gen_steps"):
         tiny_aae(gen_steps=0)
 
@@ -293,7 +293,7 @@ def test_conditional_needs_a_prior_with_parts():
 
 def tiny_config(**overrides):
     return make_config("aae", epochs=2, batch_size=32, hidden=[16], disc_hidden=[8], limit_train=96,
-                       limit_test=40, prior="mixture", conditional=True, labelled=50, **overrides)
+                       limit_test=40, prior="mixture", label_conditioned=True, labelled=50, **overrides)
 
 
 def test_registered_with_a_description():
@@ -431,18 +431,18 @@ def test_semisupervised_training_resumes_exactly_and_reports_the_error(tmp_path)
 # ---- figures --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("model", ["aae", "aae-supervised", "aae-semisupervised"])
-def test_adversarial_figures_are_drawn_on_the_strict_backend(model, tmp_path):
-    """Train and draw on "strict", the CPU stand-in for CuPy: no stray NumPy call on device arrays."""
-    from autoencoders.plots.adversarial import codes_over_prior, style_grid
-    from autoencoders.training import open_run
-    extra = {"prior": "swiss-roll", "conditional": True} if model == "aae" else {}
+def test_every_figure_is_drawn_on_the_strict_backend(model, tmp_path):
+    """Train and draw every figure (plot_run) on "strict", the CPU stand-in for CuPy: no stray
+    NumPy call on device arrays, and the generic figures get what they need from each model."""
+    from autoencoders.plots import plot_run
+    extra = {"prior": "swiss-roll", "label_conditioned": True} if model == "aae" else {}
     config = make_config(model, epochs=1, batch_size=32, hidden=[16], disc_hidden=[8], limit_train=64,
                          limit_test=40, latent_dim=2, backend="strict", **extra)
     train(config, tmp_path / model, quiet=True)
-    with open_run(tmp_path / model) as run:
-        assert codes_over_prior(run).is_file()
-        grid = style_grid(run)
-        assert (grid is None) == (model == "aae")
+    names = {path.name for path in plot_run(tmp_path / model)}
+    assert {"codes_over_prior.png", "reconstructions.png", "samples.png", "latent_scatter.png"} <= names
+    assert ("style_grid.png" in names) == (model == "aae-semisupervised")
+    assert ("analogies.png" in names) == (model == "aae-supervised")   # autoencoders.plots.variational
 
 
 @pytest.mark.parametrize("make", [lambda: tiny_aae(dropout=0.5), lambda: tiny_semisupervised(dropout=0.5)],
