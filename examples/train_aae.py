@@ -21,7 +21,10 @@ from autoencoders.training import make_config, open_run, read_metrics, train
 
 def main(run_dir="runs/example-aae", prior="mixture"):
     conditional = prior in ("mixture", "swiss-roll")
-    config = make_config("aae", prior=prior, label_conditioned=conditional)
+    # Label-conditioned: a regularized encoder (dropout, a quarter of the input pixels masked)
+    # and 100 epochs put about 92% of the test codes on their own arm (docs/adversarial.md).
+    extra = {"dropout": 0.2, "noise": "masking:0.25", "epochs": 100} if conditional else {}
+    config = make_config("aae", prior=prior, label_conditioned=conditional, **extra)
     train(config, run_dir, overwrite=True)
     last = read_metrics(run_dir)[-1]["test"]
     print(f"test: reconstruction {last['reconstruction']:.1f} nats, discriminator {last['discriminator']:.3f}, "
@@ -29,7 +32,8 @@ def main(run_dir="runs/example-aae", prior="mixture"):
     with open_run(run_dir) as run:
         codes = style_codes(run.model, run.data.x_test)
         prior_samples = run.model.code_prior.sample(len(codes), rng=np.random.default_rng(0))
-        print(f"MMD² between test codes and prior samples: {mmd(codes, prior_samples, unbiased=True):.4f}")
+        distance = mmd(codes, prior_samples, bandwidths=[0.25, 0.5, 1, 2, 4], unbiased=True)
+        print(f"MMD² between test codes and prior samples: {distance:.4f}")
         if conditional:
             fraction = nearest_part_fraction(codes, run.data.y_test, run.model.code_prior)
             print(f"test codes nearest to their own label's part of the prior: {fraction:.1%}")
