@@ -163,12 +163,12 @@ class AdversarialAutoencoder(Autoencoder):
 
     # ---- the three updates --------------------------------------------------------------------
     def reconstruction_phase(self, batch, optimizer):
-        """Update encoder and decoder on L_reconstruction; returns its value."""
+        """Update encoder and decoder on L_reconstruction; returns its value (detached)."""
         optimizer.zero_grad()
         loss = self.reconstruction_loss(batch)
         loss.backward()
         optimizer.step()
-        return loss.item()
+        return loss.detach()
 
     def discriminator_phase(self, batch, optimizer):
         """Update D on L_D: prior samples (of each example's label) against the detached codes."""
@@ -181,22 +181,23 @@ class AdversarialAutoencoder(Autoencoder):
         loss = discriminator_loss(self.discriminator(z_real, c), self.discriminator(z_fake, c))
         loss.backward()
         optimizer.step()
-        return loss.item()
+        return loss.detach()
 
     def generator_phase(self, batch, optimizer):
-        """Update the encoder on L_G through a frozen D; returns its value."""
+        """Update the encoder on L_G through a frozen D; returns its value (detached)."""
         optimizer.zero_grad()
         c = self.condition(self.condition_labels(batch))
         with frozen(self.discriminator):
             loss = generator_loss(self.discriminator(self.encode(batch.input), c))
             loss.backward()
         optimizer.step()
-        return loss.item()
+        return loss.detach()
 
     def train_step(self, batch, optimizers):
         """Reconstruction phase, then regularization phase (D once, the generator ``gen_steps`` times).
 
-        Returns the three terms; "loss" is the reconstruction term (the game has no single objective).
+        Returns the three terms as detached 0-d Tensors (no host sync; the loop reads them in
+        batches); "loss" is the reconstruction term (the game has no single objective).
         """
         values = {"reconstruction": self.reconstruction_phase(batch, optimizers["autoencoder"])}
         values["discriminator"] = self.discriminator_phase(batch, optimizers["discriminator"])

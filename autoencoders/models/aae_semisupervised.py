@@ -137,7 +137,7 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
                 + discriminator_loss(self.discriminator(z_real), self.discriminator(z)))
         loss.backward()
         optimizer.step()
-        return loss.item()
+        return loss.detach()
 
     def generator_phase(self, batch, optimizer):
         optimizer.zero_grad()
@@ -147,7 +147,7 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
                 self.discriminator(z))
             loss.backward()
         optimizer.step()
-        return loss.item()
+        return loss.detach()
 
     # ---- semi-supervised classification phase ---------------------------------------------------
     def remember_labelled(self, batch):
@@ -183,7 +183,7 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
         loss = self.classification_loss(labelled)
         loss.backward()
         optimizer.step()
-        return {"classification": loss.item()}
+        return {"classification": loss.detach()}
 
     def configure_optimizers(self, config):
         optimizers = super().configure_optimizers(config)
