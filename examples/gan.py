@@ -15,7 +15,6 @@ With MLPs, 4,000 digits and a few minutes of CPU the samples are rough but digit
 
 import sys
 
-import numpy as np
 from matplotlib.figure import Figure
 
 import minigrad

@@ -23,14 +23,6 @@ from autoencoders.models.aae_supervised import SupervisedAAE
 from autoencoders.training import make_config, read_metrics, resume, train
 
 
-@pytest.fixture
-def float64():
-    previous = minigrad.get_default_dtype()
-    minigrad.set_default_dtype("float64")
-    yield
-    minigrad.set_default_dtype(previous)
-
-
 def tiny_aae(**options):
     minigrad.manual_seed(0)
     options = {"input_shape": (8,), "hidden": (6,), "latent_dim": 2, "disc_hidden": (5,), **options}
@@ -170,43 +162,7 @@ def test_gen_steps_repeats_the_generator_phase(rng, monkeypatch):
 
 # ---- gradients of the three losses (float64) --------------------------------------------------
 
-def as_function_of_parameters(model, loss):
-    """(fn, params): ``fn(*params)`` evaluates ``loss()`` with ``params`` standing in for the
-    model's parameters, so that gradcheck can perturb them one at a time."""
-    slots = [(module, name) for _, module in model.named_modules()
-             for name, p in module._parameters.items() if p is not None]
-    originals = [module._parameters[name] for module, name in slots]
-
-    def fn(*params):
-        for (module, name), p in zip(slots, params):
-            module._parameters[name] = p
-        try:
-            return loss()
-        finally:
-            for (module, name), p in zip(slots, originals):
-                module._parameters[name] = p
-
-    return fn, originals
-
-
-def assert_no_relu_kink(model, run, margin=1e-3):
-    """Run ``run()`` and fail if any ReLU of ``model`` receives an input within ``margin`` of 0."""
-    seen = []
-    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
-    for m in relus:
-        def spy(x, forward=m.forward):
-            seen.append(np.abs(x.numpy()).min())
-            return forward(x)
-        object.__setattr__(m, "forward", spy)
-    try:
-        run()
-    finally:
-        for m in relus:
-            del m.__dict__["forward"]
-    assert seen and min(seen) > margin, f"a ReLU input is within {margin} of 0: pick another seed"
-
-
-def test_discriminator_loss_gradcheck(float64, rng):
+def test_discriminator_loss_gradcheck(float64, rng, as_function_of_parameters, assert_no_relu_kink):
     model = tiny_aae()
     z_real = minigrad.tensor(rng.normal(size=(4, 2)), requires_grad=True)
     z_fake = minigrad.tensor(rng.normal(size=(4, 2)), requires_grad=True)
@@ -217,7 +173,7 @@ def test_discriminator_loss_gradcheck(float64, rng):
     assert minigrad.gradcheck(lambda a, b: discriminator_loss(d(a), d(b)), [z_real, z_fake])
 
 
-def test_generator_loss_gradcheck_through_discriminator_and_encoder(float64, rng):
+def test_generator_loss_gradcheck_through_discriminator_and_encoder(float64, rng, as_function_of_parameters, assert_no_relu_kink):
     model, batch = tiny_aae(), tiny_batch(rng)
     fn, params = as_function_of_parameters(
         model, lambda: generator_loss(model.discriminator(model.encode(batch.x))))
@@ -225,14 +181,14 @@ def test_generator_loss_gradcheck_through_discriminator_and_encoder(float64, rng
     assert minigrad.gradcheck(fn, params)
 
 
-def test_reconstruction_loss_gradcheck(float64, rng):
+def test_reconstruction_loss_gradcheck(float64, rng, as_function_of_parameters, assert_no_relu_kink):
     model, batch = tiny_aae(), tiny_batch(rng)
     fn, params = as_function_of_parameters(model, lambda: model.reconstruction_loss(batch))
     assert_no_relu_kink(model, lambda: fn(*params))
     assert minigrad.gradcheck(fn, params)
 
 
-def test_conditional_discriminator_loss_gradcheck(float64, rng):
+def test_conditional_discriminator_loss_gradcheck(float64, rng, as_function_of_parameters, assert_no_relu_kink):
     model = tiny_aae(prior="mixture", label_conditioned=True)
     condition = model.condition(np.array([0, 3, NO_LABEL, 9]))
     z_real = minigrad.tensor(rng.normal(size=(4, 2)), requires_grad=True)
@@ -329,7 +285,7 @@ def test_supervised_decoder_reads_the_label(rng):
                                model.decoder_logits(z, batch.y).numpy())
 
 
-def test_supervised_reconstruction_loss_gradcheck(float64, rng):
+def test_supervised_reconstruction_loss_gradcheck(float64, rng, as_function_of_parameters, assert_no_relu_kink):
     model, batch = tiny_supervised(), tiny_batch(rng)
     fn, params = as_function_of_parameters(model, lambda: model.reconstruction_loss(batch))
     assert_no_relu_kink(model, lambda: fn(*params))
@@ -409,7 +365,7 @@ def test_semisupervised_memory_keeps_only_labelled_examples(rng):
     assert sorted(drawn.y.numpy().tolist()) == [4, 8]
 
 
-def test_semisupervised_classification_loss_gradcheck(float64, rng):
+def test_semisupervised_classification_loss_gradcheck(float64, rng, as_function_of_parameters, assert_no_relu_kink):
     model, batch = tiny_semisupervised(), tiny_batch(rng)
     fn, params = as_function_of_parameters(model, lambda: model.classification_loss(batch))
     assert_no_relu_kink(model.trunk, lambda: fn(*params))

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import minigrad
-from minigrad import nn
 
 from autoencoders.models import Autoencoder, Batch, UnknownModelError, available_models, get_model_class, register
 from autoencoders.models import registry

@@ -13,7 +13,7 @@ import minigrad
 from autoencoders.models import get_model_class, register, registry
 from autoencoders.models.ae import AE
 from autoencoders.training import (
-    BASE_DEFAULTS, CHECKPOINT, CONFIG, METRICS, ConfigError, RunDirError, RunExistsError, TrainingInterrupted,
+    BASE_DEFAULTS, CONFIG, METRICS, ConfigError, RunDirError, RunExistsError, TrainingInterrupted,
     evaluate, load_checkpoint, load_data, make_config, read_metrics, resume, train, train_loader, to_batch,
 )
 
