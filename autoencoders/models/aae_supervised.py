@@ -30,16 +30,9 @@ from minigrad import functional as F
 from minigrad.tensor import Tensor
 
 from autoencoders.models.aae import Discriminator, AdversarialAutoencoder
-from autoencoders.models.base import mlp, prod
+from autoencoders.models.base import label_condition, mlp, prod
 from autoencoders.models.registry import register
 from autoencoders.priors import make_prior
-
-
-def label_condition(y, num_classes, like):
-    """One-hot (B, K) of labels ``y`` in the dtype and backend of ``like``, or uniform rows for None."""
-    if y is None:
-        return Tensor._wrap(like.xp.full((len(like), num_classes), 1.0 / num_classes, dtype=like.dtype))
-    return F.one_hot(y, num_classes, dtype=like.dtype)
 
 
 @register("aae-supervised", "supervised AAE: one-hot label to the decoder, Gaussian-regularized style code z "

@@ -27,6 +27,7 @@ import math
 from dataclasses import dataclass
 
 import minigrad
+from minigrad import functional as F
 from minigrad import nn, optim
 
 
@@ -170,3 +171,11 @@ def _floats(terms, loss):
 def prod(shape):
     """The number of elements of one example of shape ``shape``."""
     return math.prod(shape)
+
+
+def label_condition(y, num_classes, like):
+    """The condition vector of labels ``y`` (B,) as a float Tensor (B, K): one-hot, or uniform
+    rows (1/K each) for None. ``like`` (a Tensor) gives the batch size, dtype and backend."""
+    if y is None:
+        return minigrad.full((len(like), num_classes), 1.0 / num_classes, dtype=like.dtype, backend=like.backend)
+    return F.one_hot(y, num_classes, dtype=like.dtype)

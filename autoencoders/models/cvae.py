@@ -26,19 +26,9 @@ from minigrad import functional as F
 from minigrad import nn
 from minigrad.tensor import Tensor
 
+from autoencoders.models.base import label_condition
 from autoencoders.models.registry import register
 from autoencoders.models.vae import VAE, reparameterize
-
-
-def label_condition(y, num_classes, like):
-    """The condition vector of labels ``y`` (B,) as a float Tensor (B, K): one-hot, or uniform for None.
-
-    ``like`` (a Tensor) gives the batch size, dtype and backend.
-    """
-    if y is None:
-        xp = like.xp
-        return Tensor._wrap(xp.full((len(like), num_classes), 1.0 / num_classes, dtype=like.dtype))
-    return F.one_hot(y, num_classes, dtype=like.dtype)
 
 
 @register("cvae", "conditional VAE: one-hot label appended to encoder and decoder inputs, 784-400-2")
