@@ -209,12 +209,7 @@ class Conv2d(Function):
         else:
             cols = im2col(x, w.shape[2:], self.stride, self.padding, self.dilation, out_size)
             y = xp.tensordot(w, cols, axes=([1, 2, 3], [1, 2, 3])).transpose(1, 0, 2, 3)  # the GEMM, viewed (N, O, OH, OW)
-        out = xp.empty(y.shape, dtype=y.dtype)
-        if b is None:
-            out[...] = y
-        else:
-            xp.add(y, b.reshape(1, -1, 1, 1), out=out)  # the bias added while copying out
-        return out
+        return _copy_out(xp, y, b)
 
     def backward(self, gy):
         x, w = self.inputs[:2]
@@ -228,6 +223,17 @@ class Conv2d(Function):
         if len(self.inputs) == 3 and self.inputs[2].requires_grad:
             gb = _sum(gy, axis=(0, 2, 3))
         return (gx, gw) if len(self.inputs) == 2 else (gx, gw, gb)
+
+
+def _copy_out(xp, y, b):
+    """The GEMM's strided view ``y`` copied into a fresh contiguous output, plus the bias ``b``
+    (per channel) added during that same pass."""
+    out = xp.empty(y.shape, dtype=y.dtype)
+    if b is None:
+        out[...] = y
+    else:
+        xp.add(y, b.reshape(1, -1, 1, 1), out=out)
+    return out
 
 
 class ConvTranspose2d(Function):
@@ -259,12 +265,7 @@ class ConvTranspose2d(Function):
         _check_output_size("conv_transpose2d", out_size, x, w, self.stride, self.padding, self.dilation)
         xp = get_array_module(x)
         y = conv_transpose_batch_last(x, w, self.stride, self.padding, self.dilation, out_size)  # a view
-        out = xp.empty(y.shape, dtype=y.dtype)
-        if b is None:
-            out[...] = y
-        else:
-            xp.add(y, b.reshape(1, -1, 1, 1), out=out)  # the bias added while copying out
-        return out
+        return _copy_out(xp, y, b)
 
     def backward(self, gy):
         x, w = self.inputs[:2]
