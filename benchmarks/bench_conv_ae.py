@@ -69,18 +69,7 @@ def minigrad_side(model):
 
 
 def torch_side(torch, model):
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    mse = torch.nn.functional.mse_loss
-
-    def step(x):
-        x = torch.from_numpy(x)
-        opt.zero_grad()
-        loss = mse(model(x), x)
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    return step
+    return common.torch_adam_mse_step(torch, model)
 
 
 def run(args):

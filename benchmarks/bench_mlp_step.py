@@ -151,18 +151,7 @@ def torch_side(torch, weights, lr=1e-3):
         for layer, (w, b) in ((model[0], ("W1", "b1")), (model[2], ("W2", "b2"))):
             layer.weight.copy_(torch.from_numpy(weights[w]))
             layer.bias.copy_(torch.from_numpy(weights[b]))
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    mse = torch.nn.functional.mse_loss
-
-    def step(x):
-        x = torch.from_numpy(x)
-        opt.zero_grad()
-        loss = mse(model(x), x)
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    return step
+    return common.torch_adam_mse_step(torch, model, lr)
 
 
 def batches(x, batch):

@@ -136,3 +136,20 @@ def verdict(value, target, below=True):
     """'met' / 'NOT met' for a ratio against its target (below=True: smaller is better)."""
     ok = value <= target if below else value >= target
     return "met" if ok else "NOT met"
+
+
+def torch_adam_mse_step(torch, model, lr=1e-3):
+    """One PyTorch training step of ``model`` as an autoencoder (MSE to its input, Adam),
+    taking a host array: the reference side of the step benchmarks."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    mse = torch.nn.functional.mse_loss
+
+    def step(x):
+        x = torch.from_numpy(x)
+        opt.zero_grad()
+        loss = mse(model(x), x)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
