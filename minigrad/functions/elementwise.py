@@ -22,6 +22,7 @@ arrays under ``no_grad``.
 """
 
 import os
+import threading
 
 import numpy
 
@@ -130,41 +131,44 @@ relu_grad = Elementwise(
 """gy·[x > 0]: the gradient of relu."""
 
 
-def _bce_with_logits_grad(xp, x, t, g):
-    gx = _sigmoid(xp, x)
+def _bce_with_logits(xp, x, t):
+    e = xp.abs(x)
+    normal = e < -EXP_FLOOR                          # where e^(−|x|) is not subnormal
+    xp.minimum(e, -EXP_FLOOR, out=e)
+    xp.negative(e, out=e)
+    xp.exp(e, out=e)
+    e *= normal                                      # e^(−|x|) < 1.8e−35 counts as 0
+    y = xp.log1p(e)
+    y += xp.maximum(x, 0)
+    y -= x * t
+    return y, e
+
+
+bce_with_logits = Elementwise(
+    "bce_with_logits", "T x, T t", "T y, T e",
+    "T a = fabs(x); e = a < (T)80 ? exp(-a) : (T)0; y = fmax(x, (T)0) - x * t + log1p(e);",
+    _bce_with_logits,
+)
+"""y = max(x, 0) − x·t + log(1 + e^(−|x|)): binary cross-entropy of logits x against targets t,
+and e = e^(−|x|), which the gradient reuses (e below 1.8e−35, for |x| ≥ 80, is written as 0:
+no subnormal arithmetic; y and σ(x) are then exact to float32 and within 1.8e−35 in float64)."""
+
+
+def _bce_with_logits_grad(xp, x, e, t, g):
+    gx = xp.maximum(e, x >= 0)                       # 1 where x ≥ 0, else e (e ≤ 1): σ's numerator
+    gx /= e + 1                                      # σ(x) = 1/(1 + e) for x ≥ 0, e/(1 + e) for x < 0
     gx -= t
     gx *= g
     return gx
 
 
 bce_with_logits_grad = Elementwise(
-    "bce_with_logits_grad", "T x, T t, T g", "T gx",
-    "gx = g * ((T)1 / ((T)1 + exp(fmax(-x, (T)-80))) - t);",
+    "bce_with_logits_grad", "T x, T e, T t, T g", "T gx",
+    "gx = g * ((x >= (T)0 ? (T)1 : e) / ((T)1 + e) - t);",
     _bce_with_logits_grad,
 )
-"""g·(σ(x) − t): the gradient of BCE with logits with respect to the logits."""
-
-
-def _bce_with_logits(xp, x, t):
-    a = xp.abs(x)
-    normal = a < -EXP_FLOOR                          # where e^(−|x|) is not subnormal
-    xp.negative(a, out=a)
-    xp.maximum(a, EXP_FLOOR, out=a)
-    xp.exp(a, out=a)
-    a *= normal                                      # e^(−|x|) < 1.8e−35 counts as 0
-    xp.log1p(a, out=a)
-    a += xp.maximum(x, 0)
-    a -= x * t
-    return a
-
-
-bce_with_logits = Elementwise(
-    "bce_with_logits", "T x, T t", "T y",
-    "T a = fabs(x); y = fmax(x, (T)0) - x * t + (a < (T)80 ? log1p(exp(-a)) : (T)0);",
-    _bce_with_logits,
-)
-"""max(x, 0) − x·t + log(1 + e^(−|x|)): binary cross-entropy of logits x against targets t
-(the last term, below 1.8e−35 for |x| ≥ 80, is 0 there: no subnormal arithmetic)."""
+"""g·(σ(x) − t), the gradient of BCE with logits, from e = e^(−|x|) of the forward (no second
+exponential; both branches are stable: neither divides large numbers)."""
 
 
 def _gaussian_kl_terms(xp, mu, logvar):
@@ -200,31 +204,22 @@ gaussian_sample = Elementwise(
 """z = μ + e^(logvar/2)·ε: the reparameterization trick's sample, for a VAE's forward."""
 
 
-def _squared_difference(xp, x, t):
-    d = x - t
-    d *= d
-    return d
-
-
-squared_difference = Elementwise(
-    "squared_difference", "T x, T t", "T y",
-    "T d = x - t; y = d * d;",
-    _squared_difference,
-)
-"""(x − t)²."""
-
-
 ADAM_BLOCK = 1 << 16  # elements per block of the NumPy Adam: five float32 blocks (1.25 MB) stay in L2
+ADAM_SMALL = 1 << 12  # below this a parameter is updated in one pass with a temporary of its own
+
+_adam_scratch = threading.local()  # one block-sized temporary per thread and dtype, made once
 
 
 def _adam(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v):
     args = (weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps)
     n = param.size
-    if xp is numpy and n > ADAM_BLOCK and all(a.flags.c_contiguous for a in (grad, param, m, v)):
+    if xp is numpy and n > ADAM_SMALL and grad.flags.c_contiguous and param.flags.c_contiguous \
+            and m.flags.c_contiguous and v.flags.c_contiguous:
         # A dozen passes over a large parameter stream it through memory a dozen times; done a
-        # block at a time, the block's five arrays stay in the L2 cache between passes.
-        g, p, m1, v1 = (a.reshape(-1) for a in (grad, param, m, v))
-        tmp = numpy.empty(ADAM_BLOCK, param.dtype)
+        # block at a time, the block's five arrays stay in the L2 cache between passes. The
+        # temporary is reused from step to step: a fresh one of this size can cost page faults.
+        g, p, m1, v1 = grad.reshape(-1), param.reshape(-1), m.reshape(-1), v.reshape(-1)
+        tmp = _scratch_block(param.dtype)
         for start in range(0, n, ADAM_BLOCK):
             end = start + ADAM_BLOCK
             _adam_pass(xp, g[start:end], *args, p[start:end], m1[start:end], v1[start:end],
@@ -234,23 +229,32 @@ def _adam(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, ep
     return param, m, v
 
 
+def _scratch_block(dtype):
+    blocks = _adam_scratch.__dict__
+    block = blocks.get(dtype)
+    if block is None:
+        block = blocks[dtype] = numpy.empty(ADAM_BLOCK, dtype)
+    return block
+
+
 def _adam_pass(xp, g, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v, tmp):
+    # Twelve in-place passes (one temporary); the bias correction of v is folded into ε:
+    # m/(√v/c + ε) = c·m/(√v + c·ε) with c = bias2_sqrt.
     if weight_decay:
         g = g + weight_decay * param  # a new array: the gradient is never written
     if decay != 1.0:
         param *= decay
-    tmp = xp.multiply(g, 1.0 - beta1, out=tmp)
-    m *= beta1
+    tmp = xp.subtract(g, m, out=tmp)
+    tmp *= 1.0 - beta1
     m += tmp                          # m = β₁m + (1 − β₁)g
     xp.multiply(g, g, out=tmp)
+    tmp -= v
     tmp *= 1.0 - beta2
-    v *= beta2
     v += tmp                          # v = β₂v + (1 − β₂)g²
     xp.sqrt(v, out=tmp)
-    tmp /= bias2_sqrt
-    tmp += eps                        # √v̂ + ε
+    tmp += eps * bias2_sqrt           # c·(√v̂ + ε)
     xp.divide(m, tmp, out=tmp)
-    tmp *= -step_size
+    tmp *= -(step_size * bias2_sqrt)
     param += tmp
 
 
@@ -270,4 +274,4 @@ adam = Elementwise(
 of AdamW's decoupled decay (1 for none); ``step_size`` = lr/(1 − β₁ᵗ);
 ``bias2_sqrt`` = √(1 − β₂ᵗ)."""
 
-KERNELS = (sigmoid, sigmoid_grad, relu_grad, bce_with_logits, bce_with_logits_grad, gaussian_kl_terms, gaussian_sample, squared_difference, adam)
+KERNELS = (sigmoid, sigmoid_grad, relu_grad, bce_with_logits, bce_with_logits_grad, gaussian_kl_terms, gaussian_sample, adam)

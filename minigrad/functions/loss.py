@@ -46,6 +46,13 @@ def _reduce(loss, reduction):
     return loss
 
 
+def _reduction_scale(reduction, size):
+    """The factor of a fused sum: 1 for "sum", 1/n for "mean" (NaN for an empty input, as a mean)."""
+    if reduction == "sum":
+        return 1.0
+    return 1.0 / size if size else float("nan")
+
+
 def _same_shape(name, input, target, names=("input", "target")):
     if input.shape != target.shape:
         raise ValueError(f"{name}: {names[0]} shape {input.shape} and {names[1]} shape {target.shape} differ; "
@@ -108,17 +115,24 @@ class SquaredError(Function):
     """ℓ = Σ (x − t)² · s  (s = 1 for "sum", 1/n for "mean": the loss and its reduction fused)
 
     ∂ℓ/∂x = 2s(x − t) ,  ∂ℓ/∂t = −2s(x − t)
+
+    Forward keeps the difference d = x − t (its sum of squares is one dot product), and
+    backward scales it: one pass each way.
     """
 
     def __init__(self, scale):
         self.scale = scale
 
     def forward(self, x, t):
-        return _elementwise.squared_difference(x, t).sum() * self.scale
+        self.diff = d = x - t
+        return get_array_module(d).vdot(d, d) * self.scale
 
     def backward(self, g):
         x, t = self.inputs
-        gx = (x - t) * _times(g, 2.0 * self.scale)
+        if is_grad_enabled():  # create_graph: gx must stay a function of x and t
+            gx = (x - t) * _times(g, 2.0 * self.scale)
+        else:
+            gx = Tensor._wrap(self.diff * (g.data * (2.0 * self.scale)))
         return (gx if x.requires_grad else None), (-gx if t.requires_grad else None)
 
 
@@ -135,8 +149,7 @@ def mse_loss(input, target, reduction="mean"):
     _same_shape("mse_loss", input, target)
     if reduction == "none" or input.dtype != target.dtype:
         return _reduce((input - target) ** 2, reduction)
-    scale = 1.0 if reduction == "sum" else (1.0 / input.size if input.size else float("nan"))
-    return SquaredError(scale)(input, target)
+    return SquaredError(_reduction_scale(reduction, input.size))(input, target)
 
 
 def l1_loss(input, target, reduction="mean"):
@@ -202,15 +215,24 @@ class BinaryCrossEntropyWithLogits(Function):
 
     ∂ℓ/∂x = σ(x) − t ,  ∂ℓ/∂t = −x
 
-    The right-hand form never overflows: e^(−|x|) ≤ 1, so logits of ±1000 give finite values.
+    Per element, or s·Σℓ with the reduction fused (``scale`` s = 1 for "sum", 1/n for
+    "mean"; the gradients are then times s). The right-hand form never overflows: e^(−|x|) ≤ 1,
+    so logits of ±1000 give finite values. Forward keeps e = e^(−|x|), and backward gets
+    σ(x) from it without a second exponential.
     """
 
+    def __init__(self, scale=None):
+        self.scale = scale
+
     def forward(self, x, t):
-        return _elementwise.bce_with_logits(x, t)  # one fused kernel on CuPy
+        y, self.e = _elementwise.bce_with_logits(x, t)  # one fused kernel on CuPy
+        return y if self.scale is None else y.sum() * self.scale
 
     def backward(self, g):
         x, t = self.inputs
-        gx = BCEWithLogitsGrad()(x, t, g) if x.requires_grad else None  # g·(σ(x) − t), one op
+        if self.scale is not None:
+            g = _times(g, self.scale)
+        gx = BCEWithLogitsGrad(self.e)(x, t, g) if x.requires_grad else None  # g·(σ(x) − t), one op
         gt = -g * x if t.requires_grad else None
         return gx, gt
 
@@ -219,17 +241,22 @@ class BCEWithLogitsGrad(Function):
     """gx = g·(σ(x) − t): the gradient of BCE with logits as one op (one kernel on CuPy)
 
     ∂gx/∂x = g·σ(x)(1 − σ(x)) ,  ∂gx/∂t = −g ,  ∂gx/∂g = σ(x) − t   (for second derivatives)
+
+    ``e`` = e^(−|x|) from the forward of the loss (a constant of the node, like relu's mask).
     """
 
+    def __init__(self, e):
+        self.e = e
+
     def forward(self, x, t, g):
-        return _elementwise.bce_with_logits_grad(x, t, g)
+        return _elementwise.bce_with_logits_grad(x, self.e, t, g)
 
     def backward(self, ggx):
         x, t, g = self.inputs
         s = _activation.sigmoid(x) if x.requires_grad or g.requires_grad else None
         gx = _activation.SigmoidGrad()(s, ggx * g) if x.requires_grad else None
         gt = -(ggx * g) if t.requires_grad else None
-        gg = ggx * (s - t) if g.requires_grad else None
+        gg = sum_to(ggx * (s - t), g.shape) if g.requires_grad else None  # g is a scalar under a reduction
         return gx, gt, gg
 
 
@@ -238,7 +265,9 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     target = _as_tensor(target, input)
     _same_shape("binary_cross_entropy_with_logits", input, target)
-    return _reduce(BinaryCrossEntropyWithLogits()(input, target), reduction)
+    if reduction == "none":
+        return BinaryCrossEntropyWithLogits()(input, target)
+    return BinaryCrossEntropyWithLogits(_reduction_scale(reduction, input.size))(input, target)
 
 
 # ----- multi-class classification --------------------------------------------------------
