@@ -115,6 +115,8 @@ def get_array_module(*arrays, op="operation"):
 
     Non-array arguments (Python scalars, None) are ignored.
     """
+    if len(arrays) == 1 and type(arrays[0]) is numpy.ndarray:  # the common case, decided at once
+        return numpy
     name = None
     for array in arrays:
         if array is None or isinstance(array, (int, float, bool)):

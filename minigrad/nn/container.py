@@ -72,7 +72,8 @@ class ModuleList(Module):
     def __delitem__(self, index):
         modules = list(self._modules.values())
         del modules[index]
-        self._modules.clear()
+        for name in list(self._modules):
+            self._forget(name)
         self.extend(modules)
 
     def __len__(self):
@@ -93,7 +94,8 @@ class ModuleList(Module):
     def insert(self, index, module):
         modules = list(self._modules.values())
         modules.insert(index, module)
-        self._modules.clear()
+        for name in list(self._modules):
+            self._forget(name)
         self.extend(modules)
 
     def forward(self, *args, **kwargs):
