@@ -211,21 +211,20 @@ _adam_scratch = threading.local()  # one block-sized temporary per thread and dt
 
 
 def _adam(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v):
-    args = (weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps)
     n = param.size
-    if xp is numpy and n > ADAM_SMALL and grad.flags.c_contiguous and param.flags.c_contiguous \
-            and m.flags.c_contiguous and v.flags.c_contiguous:
-        # A dozen passes over a large parameter stream it through memory a dozen times; done a
-        # block at a time, the block's five arrays stay in the L2 cache between passes. The
-        # temporary is reused from step to step: a fresh one of this size can cost page faults.
-        g, p, m1, v1 = grad.reshape(-1), param.reshape(-1), m.reshape(-1), v.reshape(-1)
-        tmp = _scratch_block(param.dtype)
-        for start in range(0, n, ADAM_BLOCK):
-            end = start + ADAM_BLOCK
-            _adam_pass(xp, g[start:end], *args, p[start:end], m1[start:end], v1[start:end],
-                       tmp[:min(end, n) - start])
-    else:
-        _adam_pass(xp, grad, *args, param, m, v, None)
+    if n <= ADAM_SMALL or xp is not numpy or not (grad.flags.c_contiguous and param.flags.c_contiguous
+                                                   and m.flags.c_contiguous and v.flags.c_contiguous):
+        _adam_pass(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v, None)
+        return param, m, v
+    # A dozen passes over a large parameter stream it through memory a dozen times; done a
+    # block at a time, the block's five arrays stay in the L2 cache between passes. The
+    # temporary is reused from step to step: a fresh one of this size can cost page faults.
+    g, p, m1, v1 = grad.reshape(-1), param.reshape(-1), m.reshape(-1), v.reshape(-1)
+    tmp = _scratch_block(param.dtype)
+    for start in range(0, n, ADAM_BLOCK):
+        end = start + ADAM_BLOCK
+        _adam_pass(xp, g[start:end], weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps,
+                   p[start:end], m1[start:end], v1[start:end], tmp[:min(end, n) - start])
     return param, m, v
 
 
