@@ -2,15 +2,14 @@
 
 from minigrad.autograd import Function
 from minigrad.functions.linalg import matmul
-from minigrad.functions.reduction import sum_to
-from minigrad.functions.shape import transpose
+from minigrad.functions.shape import broadcast_to, transpose
 
 
 class Linear(Function):
     """y = x Wᵀ + b  for x (..., in), W (out, in), b (out,)
 
     ∂L/∂x = g W ,  ∂L/∂W = gᵀ x ,  ∂L/∂b = Σ g  (g = ∂L/∂y; leading axes of x are
-    flattened into the batch, so the weight gradient is one GEMM: ``linear_weight_grad``).
+    flattened into the batch): the three come from one op, ``LinearGrad``.
     """
 
     def forward(self, x, weight, bias=None):
@@ -21,12 +20,50 @@ class Linear(Function):
 
     def backward(self, gy):
         x, weight = self.inputs[:2]
-        gx = matmul(gy, weight) if x.requires_grad else None
-        gw = linear_weight_grad(gy, x) if weight.requires_grad else None
-        if len(self.inputs) == 2:
-            return gx, gw
-        bias = self.inputs[2]
-        return gx, gw, (sum_to(gy, bias.shape) if bias.requires_grad else None)
+        bias = self.inputs[2] if len(self.inputs) == 3 else None
+        wanted = (x.requires_grad, weight.requires_grad, bias is not None and bias.requires_grad)
+        grads = LinearGrad(wanted)(gy, x, weight)
+        grads = iter(grads if type(grads) is tuple else (grads,))
+        gx, gw, gb = (next(grads) if want else None for want in wanted)
+        return (gx, gw) if bias is None else (gx, gw, gb)
+
+
+class LinearGrad(Function):
+    """The gradients of y = x Wᵀ + b from g = ∂L/∂y, one op (those ``wanted``, for x, W, b):
+
+        gx = g W ,  gW = gᵀ x ,  gb = Σ g      (leading axes of g and x summed as one batch axis)
+
+    For second derivatives, with ggx, ggW, ggb the gradients of its outputs:
+    ∂L/∂g = ggx Wᵀ + x ggWᵀ + ggb ,  ∂L/∂x = g ggW ,  ∂L/∂W = ggxᵀ g
+    """
+
+    def __init__(self, wanted):
+        self.wanted = wanted
+
+    def forward(self, g, x, weight):
+        want_x, want_w, want_b = self.wanted
+        grads = [g @ weight] if want_x else []
+        if want_w or want_b:
+            g2 = g.reshape(-1, g.shape[-1])
+            if want_w:
+                grads.append(g2.T @ x.reshape(-1, x.shape[-1]))
+            if want_b:
+                grads.append(g2.sum(axis=0))
+        return tuple(grads) if len(grads) > 1 else grads[0]
+
+    def backward(self, *grads):
+        g, x, weight = self.inputs
+        grads = iter(grads)
+        ggx, ggw, ggb = (next(grads) if want else None for want in self.wanted)
+        gg = matmul(ggx, transpose(weight)) if ggx is not None else None
+        if ggw is not None:
+            term = matmul(x, transpose(ggw))
+            gg = term if gg is None else gg + term
+        if ggb is not None:
+            gg = broadcast_to(ggb, g.shape) if gg is None else gg + ggb
+        gx = matmul(g, ggw) if ggw is not None and x.requires_grad else None
+        gw = linear_weight_grad(g, ggx) if ggx is not None and weight.requires_grad else None
+        return gg, gx, gw
 
 
 class LinearWeightGrad(Function):

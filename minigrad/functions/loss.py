@@ -348,14 +348,21 @@ class GaussianKL(Function):
 
     KL = ½ Σ (μ² + e^logvar − 1 − logvar)
     ∂KL/∂μ = μ ,  ∂KL/∂logvar = ½ (e^logvar − 1)
+
+    Per sample, or s·Σ over the samples too with the reduction fused (``scale`` s = 1 for
+    "sum", 1/(number of samples) for "mean"; the gradients are then times s).
     """
 
+    def __init__(self, scale=None):
+        self.scale = scale
+
     def forward(self, mu, logvar):
-        return _elementwise.gaussian_kl_terms(mu, logvar).sum(axis=-1)
+        terms = _elementwise.gaussian_kl_terms(mu, logvar)
+        return terms.sum(axis=-1) if self.scale is None else terms.sum() * self.scale
 
     def backward(self, g):
         mu, logvar = self.inputs
-        g = reshape(g, g.shape + (1,))
+        g = reshape(g, g.shape + (1,)) if self.scale is None else _times(g, self.scale)
         gmu = g * mu if mu.requires_grad else None
         glogvar = g * (0.5 * (_math.exp(logvar) - 1)) if logvar.requires_grad else None
         return gmu, glogvar
@@ -374,7 +381,9 @@ def gaussian_kl(mu, logvar, reduction="mean"):
     _same_shape("gaussian_kl", mu, logvar, ("mu", "logvar"))
     if mu.ndim < 1:
         raise ValueError("gaussian_kl: mu and logvar must have a latent axis (the last one), got 0-d tensors")
-    return _reduce(GaussianKL()(mu, logvar), reduction)
+    if reduction == "none":
+        return GaussianKL()(mu, logvar)
+    return GaussianKL(_reduction_scale(reduction, mu.size // mu.shape[-1] if mu.shape[-1] else 0))(mu, logvar)
 
 
 def _unbroadcast(grad, x):

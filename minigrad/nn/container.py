@@ -72,8 +72,7 @@ class ModuleList(Module):
     def __delitem__(self, index):
         modules = list(self._modules.values())
         del modules[index]
-        for name in list(self._modules):
-            self._forget(name)
+        self._modules.clear()
         self.extend(modules)
 
     def __len__(self):
@@ -94,8 +93,7 @@ class ModuleList(Module):
     def insert(self, index, module):
         modules = list(self._modules.values())
         modules.insert(index, module)
-        for name in list(self._modules):
-            self._forget(name)
+        self._modules.clear()
         self.extend(modules)
 
     def forward(self, *args, **kwargs):

@@ -84,14 +84,15 @@ class Module:
                                 f"{type(self).__name__} (expected an nn.Module or None)")
             modules[name] = None
         elif name in buffers:
-            value = buffers[name] = _as_buffer(name, value)
-        object.__setattr__(self, name, value)
+            buffers[name] = _as_buffer(name, value)
+        else:
+            object.__setattr__(self, name, value)
 
-    # Registered parameters, buffers and submodules are kept in the registries (their order and
-    # kind) *and* as plain attributes, so that ``self.weight`` in a forward is an ordinary
-    # attribute lookup: every registration goes through __setattr__, the register_* methods and
-    # _forget, which keep the two in step.
     def __getattr__(self, name):  # only called when normal lookup fails
+        for registry in ("_parameters", "_buffers", "_modules"):
+            found = self.__dict__.get(registry, {})
+            if name in found:
+                return found[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
@@ -117,21 +118,18 @@ class Module:
                             f"got {type(param).__name__}")
         self._forget(name)
         self._parameters[name] = param
-        object.__setattr__(self, name, param)
 
     def register_buffer(self, name, tensor):
         """Register state that is saved in ``state_dict`` and moved by ``to()`` but not trained
         (``tensor``: a Tensor, an array of a backend, or None)."""
         self._forget(name)
-        self._buffers[name] = buffer = _as_buffer(name, tensor)
-        object.__setattr__(self, name, buffer)
+        self._buffers[name] = _as_buffer(name, tensor)
 
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be an nn.Module or None, got {type(module).__name__}")
         self._forget(name)
         self._modules[name] = module
-        object.__setattr__(self, name, module)
 
     # ----- walking the tree ----------------------------------------------------------
     def named_modules(self, prefix=""):

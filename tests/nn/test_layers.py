@@ -82,6 +82,23 @@ def test_linear_gradient_of_weight_only(backend, rng):
     assert minigrad.gradcheck(lambda w: F.linear(x, w, b), [w])
 
 
+@pytest.mark.parametrize("wanted", [(1, 1, 1), (0, 1, 1), (1, 0, 0), (0, 0, 1), (1, 1, 0), (0, 1, 0), (1, 0, 1)])
+def test_linear_grad_op_gives_each_subset_of_gradients_and_their_derivatives(backend, rng, wanted):
+    # Linear's backward is one op (LinearGrad) that computes only the gradients asked for;
+    # its own backward (second derivatives) must be right for every subset, leading axes included.
+    values = [rng.standard_normal((2, 3, 4)), rng.standard_normal((5, 4)), rng.standard_normal(5)]
+    tensors = [f64(v, requires_grad=bool(w)) for v, w in zip(values, wanted)]
+    varying = [t for t in tensors if t.requires_grad]
+
+    def fn(*args):
+        it = iter(args)
+        x, w, b = (next(it) if t.requires_grad else t for t in tensors)
+        return F.linear(x, w, b)
+
+    assert minigrad.gradcheck(fn, varying)
+    assert minigrad.gradgradcheck(fn, varying)
+
+
 def test_linear_shape_errors_name_both_shapes(backend):
     with pytest.raises(ValueError, match=r"linear: input of shape \(2, 5\) does not fit a weight of shape \(3, 4\)"):
         nn.Linear(4, 3)(minigrad.ones(2, 5))
