@@ -8,9 +8,13 @@ from autoencoders.data.transforms import binarize_bernoulli
 
 
 def to_device(array):
-    """The one host-to-device copy of a batch array: a minigrad Tensor on the active backend."""
+    """The one host-to-device copy of a batch array: a minigrad Tensor on the active backend.
+
+    On NumPy the batch, a fresh array from the loader's gather, is wrapped as it is: no copy."""
     import minigrad  # imported here so the data layer works (with device=False) without the engine
 
+    if type(array) is np.ndarray and minigrad.backend.active_module() is np:
+        return minigrad.Tensor(array)
     return minigrad.tensor(array)
 
 
