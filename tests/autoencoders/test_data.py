@@ -571,6 +571,18 @@ def test_loader_copies_each_array_to_the_device_once_per_batch(monkeypatch):
     assert [c.dtype for c in copies[:2]] == [np.float32, np.int64]
 
 
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_loader_batches_never_share_memory_with_the_dataset(shuffle):
+    # On NumPy a batch is wrapped without a copy (to_device): it must then be a gather of its
+    # own, so that nothing done to a batch can reach the dataset, nor the next epoch's batches.
+    x, y = numbered(10)
+    x_before = x.copy()
+    for xb, yb in DataLoader(x, y, batch_size=4, shuffle=shuffle, seed=0):
+        assert not np.shares_memory(xb.data, x) and not np.shares_memory(yb.data, y)
+        xb.data[...] = -1.0
+    np.testing.assert_array_equal(x, x_before)
+
+
 def test_loader_yields_minigrad_tensors_on_the_active_backend(backend):
     import minigrad  # the `backend` fixture (tests/conftest.py) makes each backend active in turn
 
