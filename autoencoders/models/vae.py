@@ -58,8 +58,33 @@ class Reparameterize(Function):
 
     def backward(self, gz):
         mu, logvar = self.inputs
-        g_logvar = gz * (minigrad.exp(0.5 * logvar) * Tensor._wrap(0.5 * self.eps)) if logvar.requires_grad else None
-        return gz, g_logvar
+        return gz, (ReparameterizeGrad(self.eps)(gz, logvar) if logvar.requires_grad else None)
+
+
+class ReparameterizeGrad(Function):
+    """g_logvar = gz·½·e^(logvar/2)·ε: the reparameterization's gradient for logvar, as one op
+
+    For second derivatives, with gg the gradient of its output:
+    ∂L/∂gz = gg·½·e^(logvar/2)·ε ,  ∂L/∂logvar = gg·gz·¼·e^(logvar/2)·ε
+    """
+
+    def __init__(self, eps):
+        self.eps = eps
+
+    def forward(self, gz, logvar):
+        g = logvar * 0.5
+        get_array_module(logvar).exp(g, out=g)
+        g *= self.eps
+        g *= gz
+        g *= 0.5
+        return g
+
+    def backward(self, gg):
+        gz, logvar = self.inputs
+        half_sigma_eps = minigrad.exp(0.5 * logvar) * Tensor._wrap(0.5 * self.eps)
+        ggz = gg * half_sigma_eps if gz.requires_grad else None
+        glogvar = gg * gz * half_sigma_eps * 0.5 if logvar.requires_grad else None
+        return ggz, glogvar
 
 
 def reparameterize(mu, logvar, noise=None):

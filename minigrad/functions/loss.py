@@ -363,9 +363,33 @@ class GaussianKL(Function):
     def backward(self, g):
         mu, logvar = self.inputs
         g = reshape(g, g.shape + (1,)) if self.scale is None else _times(g, self.scale)
-        gmu = g * mu if mu.requires_grad else None
-        glogvar = g * (0.5 * (_math.exp(logvar) - 1)) if logvar.requires_grad else None
-        return gmu, glogvar
+        gmu, glogvar = GaussianKLGrad()(g, mu, logvar)
+        return (gmu if mu.requires_grad else None), (glogvar if logvar.requires_grad else None)
+
+
+class GaussianKLGrad(Function):
+    """(gμ, glogvar) = (g·μ, ½·g·(e^logvar − 1)): both gradients of the Gaussian KL as one op
+    (g broadcasts against μ: one value per sample, or one for all under a reduction)
+
+    For second derivatives, with ggμ and gglogvar the gradients of its outputs:
+    ∂L/∂g = Σ ggμ·μ + gglogvar·½(e^logvar − 1)  (summed down to g's shape),
+    ∂L/∂μ = ggμ·g ,  ∂L/∂logvar = gglogvar·½·g·e^logvar
+    """
+
+    def forward(self, g, mu, logvar):
+        glogvar = get_array_module(logvar).exp(logvar)
+        glogvar -= 1
+        glogvar *= g
+        glogvar *= 0.5
+        return g * mu, glogvar
+
+    def backward(self, ggmu, gglogvar):
+        g, mu, logvar = self.inputs
+        var = _math.exp(logvar)
+        gg = sum_to(ggmu * mu + gglogvar * (0.5 * (var - 1)), g.shape) if g.requires_grad else None
+        gmu = ggmu * g if mu.requires_grad else None
+        glogvar = gglogvar * g * (0.5 * var) if logvar.requires_grad else None
+        return gg, gmu, glogvar
 
 
 def gaussian_kl(mu, logvar, reduction="mean"):
