@@ -27,7 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 BENCHMARKS = {
-    "vae": ("bench_vae_epoch.py", ["--pairs", "5"], ["--pairs", "3", "--dataset", "mnist-5k"]),
+    "vae": ("bench_vae_epoch.py", ["--pairs", "7"], ["--pairs", "3", "--dataset", "mnist-5k"]),
     "mlp": ("bench_mlp_step.py", ["--rounds", "15"], ["--rounds", "5", "--steps", "50"]),
     "conv": ("bench_conv_ae.py", ["--rounds", "7"], ["--rounds", "3", "--steps", "5"]),
     "memory": ("bench_memory.py", ["--steps", "2000"], ["--steps", "300", "--limit", "12800"]),
