@@ -44,16 +44,11 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group):
-        name = type(self).__name__
         beta1, beta2 = group["betas"]
-        if group["lr"] < 0:
-            raise ValueError(f"{name}: invalid learning rate {group['lr']} (must be >= 0)")
-        if group["eps"] < 0:
-            raise ValueError(f"{name}: invalid eps {group['eps']} (must be >= 0)")
+        self._require_nonnegative(group, "lr", "eps")
         if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
-            raise ValueError(f"{name}: invalid betas {tuple(group['betas'])} (each must be in [0, 1))")
-        if group["weight_decay"] < 0:
-            raise ValueError(f"{name}: invalid weight_decay {group['weight_decay']} (must be >= 0)")
+            raise ValueError(f"{type(self).__name__}: invalid betas {tuple(group['betas'])} (each must be in [0, 1))")
+        self._require_nonnegative(group, "weight_decay")
 
     def _step_group(self, group):
         # Python floats: NumPy 2 and CuPy treat them as weak scalars, so float32 stays float32.

@@ -91,6 +91,13 @@ class Optimizer:
     def _check_group(self, group):
         """Raise ValueError for bad hyperparameters (subclasses override)."""
 
+    def _require_nonnegative(self, group, *keys):
+        """The check most hyperparameters share: ValueError naming the optimizer and the value if < 0."""
+        for key in keys:
+            if group[key] < 0:
+                label = "learning rate" if key == "lr" else key
+                raise ValueError(f"{type(self).__name__}: invalid {label} {group[key]} (must be >= 0)")
+
     # ----- the training loop ---------------------------------------------------------
     def zero_grad(self, set_to_none=True):
         """Forget the gradients: ``p.grad = None`` (default), or fresh zeros with ``set_to_none=False``.

@@ -19,16 +19,10 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group):
-        if group["lr"] < 0:
-            raise ValueError(f"RMSprop: invalid learning rate {group['lr']} (must be >= 0)")
-        if group["eps"] < 0:
-            raise ValueError(f"RMSprop: invalid eps {group['eps']} (must be >= 0)")
+        self._require_nonnegative(group, "lr", "eps")
         if not 0 <= group["alpha"] <= 1:
             raise ValueError(f"RMSprop: invalid alpha {group['alpha']} (must be in [0, 1])")
-        if group["momentum"] < 0:
-            raise ValueError(f"RMSprop: invalid momentum {group['momentum']} (must be >= 0)")
-        if group["weight_decay"] < 0:
-            raise ValueError(f"RMSprop: invalid weight_decay {group['weight_decay']} (must be >= 0)")
+        self._require_nonnegative(group, "momentum", "weight_decay")
 
     def _step_group(self, group):
         # Python floats: NumPy 2 and CuPy treat them as weak scalars, so float32 stays float32.

@@ -18,12 +18,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group):
-        if group["lr"] < 0:
-            raise ValueError(f"SGD: invalid learning rate {group['lr']} (must be >= 0)")
-        if group["momentum"] < 0:
-            raise ValueError(f"SGD: invalid momentum {group['momentum']} (must be >= 0)")
-        if group["weight_decay"] < 0:
-            raise ValueError(f"SGD: invalid weight_decay {group['weight_decay']} (must be >= 0)")
+        self._require_nonnegative(group, "lr", "momentum", "weight_decay")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
 
