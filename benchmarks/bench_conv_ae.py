@@ -28,20 +28,8 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def minigrad_model():
-    from minigrad import nn
-
-    encoder = nn.Sequential(nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(),
-                            nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
-                            nn.Flatten(), nn.Linear(32 * 7 * 7, 20))
-    decoder = nn.Sequential(nn.Linear(20, 32 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (32, 7, 7)),
-                            nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1), nn.ReLU(),
-                            nn.ConvTranspose2d(16, 1, 4, stride=2, padding=1), nn.Sigmoid())
-    return nn.Sequential(encoder, decoder)
-
-
-def torch_model(torch):
-    nn = torch.nn
+def conv_autoencoder(nn):
+    """The network of benchmarks.md, built from ``nn`` (``minigrad.nn`` or ``torch.nn``: same names)."""
     encoder = nn.Sequential(nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(),
                             nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
                             nn.Flatten(), nn.Linear(32 * 7 * 7, 20))
@@ -52,20 +40,7 @@ def torch_model(torch):
 
 
 def minigrad_side(model):
-    import minigrad
-    from minigrad import functional as F, optim
-
-    opt = optim.Adam(model.parameters(), lr=1e-3)
-
-    def step(x):
-        x = minigrad.Tensor(x)  # wraps the batch, no copy (as torch.from_numpy)
-        opt.zero_grad()
-        loss = F.mse_loss(model(x), x)
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    return step
+    return common.minigrad_adam_mse_step(model)
 
 
 def torch_side(torch, model):
@@ -78,14 +53,15 @@ def run(args):
 
     torch = common.torch_or_none(args.threads)
     import minigrad
+    from minigrad import nn
     from autoencoders.data import load_dataset
 
     x = np.ascontiguousarray(load_dataset(args.dataset).x_train, dtype=np.float32).reshape(-1, 1, 28, 28)
     minigrad.manual_seed(0)
-    ours = minigrad_model()
+    ours = conv_autoencoder(nn)
     sides = {"minigrad": minigrad_side(ours)}
     if torch is not None:
-        theirs = torch_model(torch)
+        theirs = conv_autoencoder(torch.nn)
         with torch.no_grad():  # the same starting weights (both follow PyTorch's layouts)
             for (name, p), q in zip(ours.named_parameters(), theirs.parameters()):
                 assert tuple(q.shape) == p.shape, name

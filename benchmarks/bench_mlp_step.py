@@ -122,35 +122,30 @@ def initial_weights(hidden, seed=0):
             "b2": u((784,), hidden)}
 
 
+def mlp_autoencoder(nn, hidden):
+    """784-H-784, ReLU then sigmoid, built from ``nn`` (``minigrad.nn`` or ``torch.nn``: same names)."""
+    return nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 784), nn.Sigmoid())
+
+
+LAYERS = ((0, ("W1", "b1")), (2, ("W2", "b2")))  # the Linear layers' positions and their weights' names
+
+
 def minigrad_side(weights, lr=1e-3):
-    import minigrad
-    from minigrad import functional as F, nn, optim
+    from minigrad import nn
 
-    model = nn.Sequential(nn.Linear(784, weights["W1"].shape[0]), nn.ReLU(),
-                          nn.Linear(weights["W1"].shape[0], 784), nn.Sigmoid())
-    for layer, (w, b) in ((model[0], ("W1", "b1")), (model[2], ("W2", "b2"))):
-        layer.weight.data[...] = weights[w]
-        layer.bias.data[...] = weights[b]
-    opt = optim.Adam(model.parameters(), lr=lr)
-
-    def step(x):
-        x = minigrad.Tensor(x)  # wraps the batch, no copy (as torch.from_numpy)
-        opt.zero_grad()
-        loss = F.mse_loss(model(x), x)
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    return step
+    model = mlp_autoencoder(nn, weights["W1"].shape[0])
+    for index, (w, b) in LAYERS:
+        model[index].weight.data[...] = weights[w]
+        model[index].bias.data[...] = weights[b]
+    return common.minigrad_adam_mse_step(model, lr)
 
 
 def torch_side(torch, weights, lr=1e-3):
-    model = torch.nn.Sequential(torch.nn.Linear(784, weights["W1"].shape[0]), torch.nn.ReLU(),
-                                torch.nn.Linear(weights["W1"].shape[0], 784), torch.nn.Sigmoid())
+    model = mlp_autoencoder(torch.nn, weights["W1"].shape[0])
     with torch.no_grad():
-        for layer, (w, b) in ((model[0], ("W1", "b1")), (model[2], ("W2", "b2"))):
-            layer.weight.copy_(torch.from_numpy(weights[w]))
-            layer.bias.copy_(torch.from_numpy(weights[b]))
+        for index, (w, b) in LAYERS:
+            model[index].weight.copy_(torch.from_numpy(weights[w]))
+            model[index].bias.copy_(torch.from_numpy(weights[b]))
     return common.torch_adam_mse_step(torch, model, lr)
 
 

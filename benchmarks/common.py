@@ -138,6 +138,25 @@ def verdict(value, target, below=True):
     return "met" if ok else "NOT met"
 
 
+def minigrad_adam_mse_step(model, lr=1e-3):
+    """One minigrad training step of ``model`` as an autoencoder (MSE to its input, Adam), taking
+    a host array: the minigrad side of the step benchmarks, written as torch_adam_mse_step is."""
+    import minigrad
+    from minigrad import functional as F, optim
+
+    opt = optim.Adam(model.parameters(), lr=lr)
+
+    def step(x):
+        x = minigrad.Tensor(x)  # wraps the batch, no copy (as torch.from_numpy)
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), x)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
 def torch_adam_mse_step(torch, model, lr=1e-3):
     """One PyTorch training step of ``model`` as an autoencoder (MSE to its input, Adam),
     taking a host array: the reference side of the step benchmarks."""
