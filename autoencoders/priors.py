@@ -51,10 +51,13 @@ class Prior:
 
     name = None
     num_parts = None
+    planar = False  # True: defined in 2-D only
 
     def __init__(self, dim):
         if int(dim) != dim or dim < 1:
             raise ValueError(f"{self.name} prior: dim must be a positive integer, got {dim!r}")
+        if self.planar and dim != 2:
+            raise ValueError(f"the {self.name} prior is 2-D, got dim={dim} (use --latent-dim 2)")
         self.dim = int(dim)
 
     @property
@@ -123,11 +126,10 @@ class GaussianMixture(Prior):
 
     name = "mixture"
     num_parts = NUM_PARTS
+    planar = True
 
     def __init__(self, dim=2, radius=2.0, radial_std=0.5, tangential_std=0.1):
         super().__init__(dim)
-        if self.dim != 2:
-            raise ValueError(f"the mixture prior is 2-D, got dim={dim} (use --latent-dim 2)")
         self.radius, self.radial_std, self.tangential_std = float(radius), float(radial_std), float(tangential_std)
         self.angles = 2 * np.pi * np.arange(self.num_parts) / self.num_parts
         self.means = self.radius * np.stack([np.cos(self.angles), np.sin(self.angles)], 1)   # (10, 2)
@@ -160,11 +162,10 @@ class SwissRoll(Prior):
 
     name = "swiss-roll"
     num_parts = NUM_PARTS
+    planar = True
 
     def __init__(self, dim=2, noise=0.0, scale=3.0, turns=2.0):
         super().__init__(dim)
-        if self.dim != 2:
-            raise ValueError(f"the swiss-roll prior is 2-D, got dim={dim} (use --latent-dim 2)")
         self.noise, self.scale, self.turns = float(noise), float(scale), float(turns)
 
     def curve(self, s):
