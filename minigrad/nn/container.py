@@ -3,7 +3,30 @@
 from minigrad.nn.module import Module
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: indexing by position, length, iteration, append."""
+
+    def _key(self, index):
+        keys = list(self._modules)
+        if not -len(keys) <= index < len(keys):
+            raise IndexError(f"{type(self).__name__} index {index} is out of range for {len(keys)} modules")
+        return keys[index]
+
+    def __setitem__(self, index, module):
+        setattr(self, self._key(index), module)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class Sequential(_ModuleSequence):
     """Calls its modules one after the other: ``Sequential(Linear(784, 64), ReLU(), Linear(64, 10))``.
 
     Also ``Sequential(dict_of_named_modules)``. Indexing gives a module (a slice gives a
@@ -24,32 +47,13 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def _key(self, index):
-        keys = list(self._modules)
-        if not -len(keys) <= index < len(keys):
-            raise IndexError(f"{type(self).__name__} index {index} is out of range for {len(keys)} modules")
-        return keys[index]
-
     def __getitem__(self, index):
         if isinstance(index, slice):
             return type(self)(dict(list(self._modules.items())[index]))
         return self._modules[self._key(index)]
 
-    def __setitem__(self, index, module):
-        setattr(self, self._key(index), module)
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters are registered (a plain Python list would hide them)."""
 
     def __init__(self, modules=()):
@@ -61,29 +65,11 @@ class ModuleList(Module):
             return ModuleList(list(self._modules.values())[index])
         return self._modules[self._key(index)]
 
-    def _key(self, index):
-        if not -len(self) <= index < len(self):
-            raise IndexError(f"ModuleList index {index} is out of range for {len(self)} modules")
-        return str(index % len(self))
-
-    def __setitem__(self, index, module):
-        setattr(self, self._key(index), module)
-
     def __delitem__(self, index):
         modules = list(self._modules.values())
         del modules[index]
         self._modules.clear()
         self.extend(modules)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, modules):
         for module in modules:
