@@ -65,24 +65,25 @@ def _label_args(model, labels, start, stop):
     return (minigrad.tensor(labels[start:stop]),)
 
 
+def _in_batches(method, arrays, labels, batch_size, model):
+    """``method`` (a model's encode or decode) over host ``arrays`` in batches, without a graph,
+    the conditional models' labels passed along; a host array."""
+    outputs = []
+    with minigrad.no_grad():
+        for start in range(0, len(arrays), batch_size):
+            stop = start + batch_size
+            outputs.append(method(minigrad.tensor(arrays[start:stop]), *_label_args(model, labels, start, stop)).numpy())
+    return np.concatenate(outputs)
+
+
 def encode_all(model, x, labels=None, batch_size=500):
     """The codes of host array ``x`` as a host array (N, latent_dim), in batches, without a graph.
 
     ``labels`` (N,) are passed to ``encode(x, y)`` of conditional models (CVAE, M2) and ignored otherwise.
     """
-    codes = []
-    with minigrad.no_grad():
-        for start in range(0, len(x), batch_size):
-            stop = start + batch_size
-            codes.append(model.encode(minigrad.tensor(x[start:stop]), *_label_args(model, labels, start, stop)).numpy())
-    return np.concatenate(codes)
+    return _in_batches(model.encode, x, labels, batch_size, model)
 
 
 def decode_all(model, z, labels=None, batch_size=500):
     """decode() of host codes ``z`` as a host array, in batches, without a graph (``labels`` as in encode_all)."""
-    images = []
-    with minigrad.no_grad():
-        for start in range(0, len(z), batch_size):
-            stop = start + batch_size
-            images.append(model.decode(minigrad.tensor(z[start:stop]), *_label_args(model, labels, start, stop)).numpy())
-    return np.concatenate(images)
+    return _in_batches(model.decode, z, labels, batch_size, model)
