@@ -43,12 +43,10 @@ class LinearGrad(Function):
     def forward(self, g, x, weight):
         want_x, want_w, want_b = self.wanted
         grads = [g @ weight] if want_x else []
-        if want_w or want_b:
-            g2 = g.reshape(-1, g.shape[-1])
-            if want_w:
-                grads.append(g2.T @ x.reshape(-1, x.shape[-1]))
-            if want_b:
-                grads.append(g2.sum(axis=0))
+        if want_w:
+            grads.append(_weight_grad(g, x))
+        if want_b:
+            grads.append(g.reshape(-1, g.shape[-1]).sum(axis=0))
         return tuple(grads) if len(grads) > 1 else grads[0]
 
     def backward(self, *grads):
@@ -74,13 +72,18 @@ class LinearWeightGrad(Function):
     """
 
     def forward(self, gy, x):
-        return gy.reshape(-1, gy.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+        return _weight_grad(gy, x)
 
     def backward(self, ggw):
         gy, x = self.inputs
         ggy = matmul(x, transpose(ggw)) if gy.requires_grad else None
         gx = matmul(gy, ggw) if x.requires_grad else None
         return ggy, gx
+
+
+def _weight_grad(g, x):
+    """gᵀ x over every leading axis of g (..., out) and x (..., in): an (out, in) array, one GEMM."""
+    return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
 
 
 def linear_weight_grad(grad_output, x):
