@@ -59,7 +59,6 @@ class Adam(Optimizer):
         amsgrad = group["amsgrad"]
         # Decoupled decay (AdamW) scales θ first; Adam's L2 decay is added to the gradient.
         decay, l2 = (1.0 - lr * weight_decay, 0.0) if self.decoupled_weight_decay else (1.0, weight_decay)
-        corrections = {}  # step -> (step_size, bias2_sqrt): every parameter is usually at the same step
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -72,10 +71,8 @@ class Adam(Optimizer):
                 if amsgrad:
                     state["max_exp_avg_sq"] = xp.zeros_like(theta)
             state["step"] = step = state["step"] + 1
-            correction = corrections.get(step)
-            if correction is None:
-                correction = corrections[step] = (lr / (1.0 - beta1 ** step), math.sqrt(1.0 - beta2 ** step))
-            step_size, bias2_sqrt = correction
+            step_size = lr / (1.0 - beta1 ** step)
+            bias2_sqrt = math.sqrt(1.0 - beta2 ** step)
             if not amsgrad:  # the whole update in one pass (one fused kernel on CuPy)
                 _elementwise.adam(g, l2, decay, beta1, beta2, step_size, bias2_sqrt, eps,
                                   theta, state["exp_avg"], state["exp_avg_sq"])
