@@ -1,5 +1,6 @@
 """conv2d has two ways to make its GEMM (im2col of NCHW, or batch-last for many channels) and
-conv_transpose2d a batch-last scatter: the paths agree with each other and with naive loops."""
+conv_transpose2d a batch-last scatter: the paths agree with each other and with naive loops,
+also when the blocked transposing copies take several bands (TRANSPOSE_BLOCK made tiny)."""
 
 import numpy
 import pytest
@@ -36,6 +37,7 @@ def test_both_conv2d_paths_match_naive_loops(backend, rng, monkeypatch, geometry
     x = rng.standard_normal(xs)
     w = rng.standard_normal(ws)
     expected = naive_conv2d(x, w, stride, padding, dilation)
+    monkeypatch.setattr(conv, "TRANSPOSE_BLOCK", 3)
     for threshold in (1, 10 ** 6):  # every input through the batch-last path, then none
         monkeypatch.setattr(conv, "BATCH_LAST_MIN_CHANNELS", threshold)
         y = conv.conv2d(minigrad.tensor(x), minigrad.tensor(w), None, stride, padding, dilation)
@@ -46,6 +48,7 @@ def test_both_conv2d_paths_match_naive_loops(backend, rng, monkeypatch, geometry
 def test_batch_last_paths_are_adjoint_and_differentiable(backend, rng, monkeypatch, geometry):
     xs, ws, stride, padding, dilation = geometry
     monkeypatch.setattr(conv, "BATCH_LAST_MIN_CHANNELS", 1)
+    monkeypatch.setattr(conv, "TRANSPOSE_BLOCK", 3)
     x = minigrad.tensor(rng.standard_normal(xs), requires_grad=True)
     w = minigrad.tensor(rng.standard_normal(ws), requires_grad=True)
     y = conv.conv2d(x, w, None, stride, padding, dilation)
@@ -58,3 +61,23 @@ def test_batch_last_paths_are_adjoint_and_differentiable(backend, rng, monkeypat
     assert lhs == pytest.approx(rhs, rel=1e-10)
     small = lambda x, w: conv.conv2d(x, w, None, stride, padding, dilation)  # noqa: E731
     assert minigrad.gradcheck(small, [x, w])
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (5, 0), (1, 1), (7, 3), (3, 7), (130, 65)])
+def test_transposed_copies_in_bands(backend, rng, monkeypatch, shape):
+    monkeypatch.setattr(conv, "TRANSPOSE_BLOCK", 4)  # several bands and a shorter last one
+    a = minigrad.tensor(rng.standard_normal(shape)).data
+    out = conv.transposed(a)
+    assert out.flags.c_contiguous and tuple(out.shape) == shape[::-1]
+    numpy.testing.assert_array_equal(minigrad.Tensor(out).numpy(), minigrad.Tensor(a).numpy().T)
+
+
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_transposed_nchw_is_the_transpose_reshaped_plus_bias(backend, rng, monkeypatch, with_bias):
+    monkeypatch.setattr(conv, "TRANSPOSE_BLOCK", 5)
+    rows = rng.standard_normal((3 * 4 * 5, 2))  # (C·H·W, N), as conv_transpose2d's scatter leaves it
+    bias = rng.standard_normal(3)
+    out = conv.transposed_nchw(minigrad.tensor(rows).data, (2, 3, 4, 5),
+                               minigrad.tensor(bias).data if with_bias else None)
+    expected = rows.T.reshape(2, 3, 4, 5) + (bias.reshape(1, 3, 1, 1) if with_bias else 0)
+    numpy.testing.assert_allclose(minigrad.Tensor(out).numpy(), expected, rtol=1e-12)
