@@ -2,6 +2,7 @@
 
     python benchmarks/bench_conv_ae.py                     # 7 rounds of 10 steps per side
     python benchmarks/bench_conv_ae.py --rounds 3 --threads 1
+    python benchmarks/bench_conv_ae.py --threads 1 --layers   # also each convolution on its own
 
 Network (docs/benchmarks.md): conv 1->16 3x3 s2 p1, ReLU, conv 16->32 3x3 s2 p1, ReLU,
 linear -> 20; linear -> 32*7*7, ReLU, conv-transpose 32->16 k4 s2 p1, ReLU, conv-transpose
@@ -25,6 +26,9 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--dataset", default="fashion-mnist")
     parser.add_argument("--profile", metavar="FILE", help="also cProfile 20 minigrad steps into FILE")
+    parser.add_argument("--layers", action="store_true",
+                        help="also time each convolution of the step on its own (forward, input and weight "
+                             "gradients), minigrad against PyTorch")
     return parser.parse_args(argv)
 
 
@@ -105,7 +109,88 @@ def run(args):
         xb = np.ascontiguousarray(x[:args.batch])
         cProfile.runctx("for _ in range(20): step(xb)", {}, {"step": step, "xb": xb}, args.profile)
         pstats.Stats(args.profile).sort_stats("tottime").print_stats(20)
+    if args.layers and torch is not None:
+        layer_table(np, torch, ours, np.ascontiguousarray(x[:args.batch]), args.rounds)
     return samples
+
+
+def conv_layers(model, x):
+    """(layer, input shape) of every convolution of ``model``, in the order the forward meets them."""
+    from minigrad import nn
+
+    found = []
+
+    def walk(module, x):
+        if isinstance(module, nn.Sequential):
+            for child in module:
+                x = walk(child, x)
+            return x
+        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+            found.append((module, x.shape))
+        return module(x)
+
+    import minigrad
+
+    with minigrad.no_grad():
+        walk(model, minigrad.Tensor(x))
+    return found
+
+
+def layer_cases(np, torch, layer, shape, rng):
+    """(part, minigrad call, PyTorch call) for the forward, input gradient and weight gradient of one
+    convolution with an input of ``shape`` (random data and output gradient, the layer's weights)."""
+    import minigrad
+    from minigrad import nn
+    from minigrad.functions import conv as C
+
+    F, grad = torch.nn.functional, torch.nn.grad
+    w, b, s, p, k = layer.weight, layer.bias, layer.stride, layer.padding, layer.kernel_size
+    x = minigrad.Tensor(rng.random(shape, dtype=np.float32))
+    if isinstance(layer, nn.Conv2d):
+        y_shape = C.conv2d(x, w, b, s, p).shape
+        op = C._adjoint_output_padding(x.shape, w.shape, y_shape, s, p, (1, 1))
+    else:
+        op = layer.output_padding
+        y_shape = C.conv_transpose2d(x, w, b, s, p, op).shape
+    gy = minigrad.Tensor(rng.random(y_shape, dtype=np.float32))
+    tx, tw, tb, tgy = (torch.from_numpy(t.numpy()) for t in (x, w, b, gy))
+    if isinstance(layer, nn.Conv2d):
+        return [("forward", lambda: C.conv2d(x, w, b, s, p), lambda: F.conv2d(tx, tw, tb, s, p)),
+                ("input grad", lambda: C.conv_transpose2d(gy, w, None, s, p, op),
+                 lambda: grad.conv2d_input(tx.shape, tw, tgy, s, p)),
+                ("weight grad", lambda: C.conv2d_weight_grad(x, gy, k, s, p),
+                 lambda: grad.conv2d_weight(tx, tw.shape, tgy, s, p))]
+    return [("forward", lambda: C.conv_transpose2d(x, w, b, s, p, op), lambda: F.conv_transpose2d(tx, tw, tb, s, p, op)),
+            ("input grad", lambda: C.conv2d(gy, w, None, s, p), lambda: F.conv2d(tgy, tw, None, s, p)),
+            ("weight grad", lambda: C.conv2d_weight_grad(gy, x, k, s, p),
+             lambda: grad.conv2d_weight(tgy, tw.shape, tx, s, p))]
+
+
+def layer_table(np, torch, model, x, rounds, calls=5):
+    """Each convolution of the training step on its own, minigrad (minigrad.functions.conv) against
+    PyTorch (torch.nn.functional, torch.nn.grad), interleaved: what the step's time is made of."""
+    from minigrad import nn
+
+    rng = np.random.default_rng(0)
+    rows, totals = [], [0.0, 0.0]
+    for index, (layer, shape) in enumerate(conv_layers(model, x)):
+        w = layer.weight
+        channels = (shape[1], w.shape[0] if isinstance(layer, nn.Conv2d) else w.shape[1])
+        name = f"{'conv' if isinstance(layer, nn.Conv2d) else 'conv-transpose'} {channels[0]}->{channels[1]}"
+        for part, ours, theirs in layer_cases(np, torch, layer, shape, rng):
+            if index == 0 and part == "input grad":
+                continue  # the data needs no gradient: the step does not compute it
+            sides = [(side, lambda fn=fn: [fn() for _ in range(calls)]) for side, fn in (("minigrad", ours),
+                                                                                        ("PyTorch", theirs))]
+            samples = common.interleaved(sides, rounds)
+            ms = [common.median(samples, side, 1) / calls * 1e3 for side in ("minigrad", "PyTorch")]
+            totals = [t + m for t, m in zip(totals, ms)]
+            rows.append([f"{name} {part}", f"{ms[0]:.2f}", f"{ms[1]:.2f}",
+                         common.ratio_text(samples, "minigrad", "PyTorch", 1)])
+    rows.append(["all of the above", f"{totals[0]:.2f}", f"{totals[1]:.2f}", f"{totals[0] / totals[1]:.2f}"])
+    print(f"\nEach convolution of the step on its own, batch {len(x)}: CPU ms per call, medians of {rounds} "
+          f"interleaved samples of {calls} calls")
+    print(common.table(["convolution", "minigrad", "PyTorch CPU", "÷ PyTorch (CPU)"], rows))
 
 
 def main(argv=None):
