@@ -1,6 +1,7 @@
 """conv2d has two ways to make its GEMM (im2col of NCHW, or batch-last for many channels) and
 conv_transpose2d a batch-last scatter: the paths agree with each other and with naive loops,
-also when the blocked transposing copies take several bands (TRANSPOSE_BLOCK made tiny)."""
+also when the blocked transposing copies take several bands (TRANSPOSE_BLOCK made tiny) and the
+im2col matrices are made a few rows or images at a time (COLS_CHUNK made tiny)."""
 
 import numpy
 import pytest
@@ -38,6 +39,7 @@ def test_both_conv2d_paths_match_naive_loops(backend, rng, monkeypatch, geometry
     w = rng.standard_normal(ws)
     expected = naive_conv2d(x, w, stride, padding, dilation)
     monkeypatch.setattr(conv, "TRANSPOSE_BLOCK", 3)
+    monkeypatch.setattr(conv, "COLS_CHUNK", 50)  # chunks of one or a few rows / images
     for threshold in (1, 10 ** 6):  # every input through the batch-last path, then none
         monkeypatch.setattr(conv, "BATCH_LAST_MIN_CHANNELS", threshold)
         y = conv.conv2d(minigrad.tensor(x), minigrad.tensor(w), None, stride, padding, dilation)
@@ -49,6 +51,7 @@ def test_batch_last_paths_are_adjoint_and_differentiable(backend, rng, monkeypat
     xs, ws, stride, padding, dilation = geometry
     monkeypatch.setattr(conv, "BATCH_LAST_MIN_CHANNELS", 1)
     monkeypatch.setattr(conv, "TRANSPOSE_BLOCK", 3)
+    monkeypatch.setattr(conv, "COLS_CHUNK", 50)
     x = minigrad.tensor(rng.standard_normal(xs), requires_grad=True)
     w = minigrad.tensor(rng.standard_normal(ws), requires_grad=True)
     y = conv.conv2d(x, w, None, stride, padding, dilation)
@@ -81,3 +84,35 @@ def test_transposed_nchw_is_the_transpose_reshaped_plus_bias(backend, rng, monke
                                minigrad.tensor(bias).data if with_bias else None)
     expected = rows.T.reshape(2, 3, 4, 5) + (bias.reshape(1, 3, 1, 1) if with_bias else 0)
     numpy.testing.assert_allclose(minigrad.Tensor(out).numpy(), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("geometry", GEOMETRIES)
+@pytest.mark.parametrize("threshold", [1, 10 ** 6])  # the batch-last path, the im2col-per-image path
+def test_chunked_im2col_gives_what_the_whole_matrix_gives(backend, rng, monkeypatch, geometry, threshold):
+    xs, ws, stride, padding, dilation = geometry
+    monkeypatch.setattr(conv, "BATCH_LAST_MIN_CHANNELS", threshold)
+    x = minigrad.tensor(rng.standard_normal(xs))
+    w = minigrad.tensor(rng.standard_normal(ws))
+    b = minigrad.tensor(rng.standard_normal(ws[0]))
+    y = conv.conv2d(x, w, b, stride, padding, dilation)
+    g = minigrad.tensor(rng.standard_normal(y.shape))
+    output_padding = conv._adjoint_output_padding(x.shape, w.shape, y.shape, stride, padding, dilation)
+
+    def all_three():
+        return (conv.conv2d(x, w, b, stride, padding, dilation).numpy(),
+                conv.conv_transpose2d(g, w, None, stride, padding, output_padding, dilation).numpy(),
+                conv.conv2d_weight_grad(x, g, ws[2:], stride, padding, dilation).numpy())
+
+    whole = all_three()
+    for chunk in (1, 40):  # one row or image per chunk; a few
+        monkeypatch.setattr(conv, "COLS_CHUNK", chunk)
+        for expected, got in zip(whole, all_three()):
+            numpy.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_chunks_cover_the_range_within_the_limit(monkeypatch):
+    monkeypatch.setattr(conv, "COLS_CHUNK", 10)
+    assert conv._chunks(7, 3) == [(0, 3), (3, 6), (6, 7)]
+    assert conv._chunks(7, 100) == [(i, i + 1) for i in range(7)]  # one item even above the limit
+    assert conv._chunks(5, 0) == [(0, 5)]
+    assert conv._chunks(0, 3) == []

@@ -10,8 +10,10 @@ Both are GEMMs plus a reshuffle of memory, on whole batches:
   (C·kh·kw) × (OH·OW) matrix of every receptive field of image n, and conv2d is
   ``W(O, C·kh·kw) @ cols[n]`` for every n (one batched matmul, NCHW out at once).
   With many channels the same matrix is gathered with the batch innermost instead
-  (``batch_last_cols``: rows of N contiguous values read faster than rows of OW
-  values read with the stride), and one GEMM covers the whole batch.
+  (``batch_last_view``: rows of N contiguous values read faster than rows of OW
+  values read with the stride), and one GEMM covers the whole batch. Either way the
+  matrix is gathered and multiplied a chunk at a time (``COLS_CHUNK``): whole, it is
+  kh·kw times the size of the input.
 * ``col2im`` is the adjoint of that view: it adds every column entry back onto the
   pixel it was read from. It loops over the kh·kw kernel offsets, each step one
   strided add over the whole batch and all output pixels at once. On NumPy this is
@@ -113,6 +115,21 @@ BATCH_LAST_MIN_CHANNELS = 8
 # slower; the 4-d transposing copies this replaces were slower still). CuPy copies in one kernel.
 TRANSPOSE_BLOCK = 64
 
+# An im2col matrix is kh·kw times the size of its input: 66 MB for a 5x5 layer of 14 channels
+# at 28x28 and batch 60 (conv-ae-notes). Made whole, each one is fresh memory from the system
+# (page faults and zeroing in the kernel: a third of that model's training time) streamed
+# through twice. So the matrices are gathered and multiplied a piece at a time, at most
+# COLS_CHUNK elements each (4 MB in float32): that layer's forward 26 -> 13 ms; layers whose
+# matrix fits in one piece (the conv-ae benchmark's) are unchanged.
+COLS_CHUNK = 1 << 20
+
+
+def _chunks(count, size_of_one):
+    """[start, stop) ranges that cover range(count), as few as keep ``size_of_one`` · (stop − start)
+    within COLS_CHUNK (one item at least)."""
+    step = max(1, COLS_CHUNK // max(1, size_of_one))
+    return [(start, min(count, start + step)) for start in range(0, count, step)]
+
 
 def transposed(a):
     """``a.T`` of a 2-d array as a new C-contiguous array (a band of rows at a time on NumPy)."""
@@ -149,9 +166,10 @@ def transposed_nchw(rows, shape, bias=None):
     return out
 
 
-def batch_last_cols(x, kernel, stride, padding, dilation, out_size):
-    """The im2col matrix of ``x`` with the batch innermost: (C·kh·kw, OH·OW·N). x is copied once to
-    a zero-framed (C, H', W', N) array, whose strided view (C, kh, kw, OH, OW, N) is gathered."""
+def batch_last_view(x, kernel, stride, padding, dilation, out_size):
+    """The im2col view of ``x`` with the batch innermost, (C, kh, kw, OH, OW, N), on a zero-framed
+    (C, H', W', N) copy of x. Read with (c, i, j) as rows, a slice of output rows [r0, r1) of it
+    gathers into the (C·kh·kw, (r1 − r0)·OW·N) matrix of those rows' receptive fields."""
     n, c, height, width = x.shape
     (kh, kw), (ph, pw), (sh, sw), (dh, dw) = kernel, padding, stride, dilation
     xp = get_array_module(x)
@@ -162,22 +180,27 @@ def batch_last_cols(x, kernel, stride, padding, dilation, out_size):
         xt = batch_last(x)
     oh, ow = out_size
     strides_c, strides_h, strides_w, strides_n = xt.strides
-    cols = xp.lib.stride_tricks.as_strided(
+    return xp.lib.stride_tricks.as_strided(
         xt, shape=(c, kh, kw, oh, ow, n),
         strides=(strides_c, strides_h * dh, strides_w * dw, strides_h * sh, strides_w * sw, strides_n),
     )
-    return cols.reshape(c * kh * kw, oh * ow * n)
 
 
 def conv2d_batch_last(x, w, b, stride, padding, dilation, out_size):
-    """conv2d(x, w) + b with the batch as the innermost axis: one GEMM ``colsᵀ @ Wᵀ`` on
-    :func:`batch_last_cols` gives the (OH·OW·N, O) output, which is the transpose of the wanted
-    (N·O, OH·OW): one 2-d transposing copy, the bias added with it. (This orientation of the GEMM,
-    with the long axis first, runs 20-25% faster in OpenBLAS than ``W @ cols`` on these layers.)"""
+    """conv2d(x, w) + b with the batch as the innermost axis: the GEMM ``colsᵀ @ Wᵀ`` on the
+    matrix of :func:`batch_last_view`, a chunk of output rows at a time, fills the (OH·OW·N, O)
+    output, which is the transpose of the wanted (N·O, OH·OW): one 2-d transposing copy, the
+    bias added with it. (This orientation of the GEMM, with the long axis first, runs 20-25%
+    faster in OpenBLAS than ``W @ cols`` on these layers.)"""
+    xp = get_array_module(x)
     n, o = x.shape[0], w.shape[0]
     (oh, ow), k = out_size, w.shape[1] * w.shape[2] * w.shape[3]
-    cols = batch_last_cols(x, w.shape[2:], stride, padding, dilation, out_size)
-    y = cols.T @ w.reshape(o, k).T  # the GEMM
+    view = batch_last_view(x, w.shape[2:], stride, padding, dilation, out_size)
+    w_rows = w.reshape(o, k).T
+    y = xp.empty((oh * ow * n, o), dtype=xp.result_type(x.dtype, w.dtype))
+    for r0, r1 in _chunks(oh, k * ow * n):
+        cols = view[:, :, :, r0:r1].reshape(k, (r1 - r0) * ow * n)   # gathered
+        xp.matmul(cols.T, w_rows, out=y[r0 * ow * n:r1 * ow * n])      # the GEMM
     return transposed_nchw(y.reshape(oh * ow, n * o), (n, o, oh, ow), b)
 
 
@@ -194,27 +217,31 @@ def _landing(count, offset, stride, size):
 def conv_transpose_batch_last(x, w, b, stride, padding, dilation, out_size):
     """conv_transpose2d(x, w) + b, computed with the batch as the innermost axis.
 
-    One GEMM ``Wᵀ(O·kh·kw, C) @ x(C, H·W·N)`` gives the columns (O, kh, kw, H, W, N); then, for
+    The GEMM ``Wᵀ(O·kh·kw, C) @ x(C, H·W·N)`` gives the columns (O, kh, kw, H, W, N); then, for
     each of the kh·kw kernel offsets, one strided add of its columns onto the (O, OH, OW, N)
-    output (the part that lands on the padding is never added). With N innermost each add runs
-    over long contiguous rows of N values instead of rows of W (7 or 14 pixels here), which
-    makes the scatter 5x faster on NumPy for this autoencoder's layers. The result is copied
-    back to (N, O, OH, OW) with the bias added.
+    output (the part that lands on the padding is never added). Both run a chunk of input rows
+    at a time (COLS_CHUNK). With N innermost each add runs over long contiguous rows of N
+    values instead of rows of W (7 or 14 pixels here), which makes the scatter 5x faster on
+    NumPy for this autoencoder's layers. The result is copied back to (N, O, OH, OW) with the
+    bias added.
     """
     n, c, height, width = x.shape
     _, o, kh, kw = w.shape
     (ph, pw), (sh, sw), (dh, dw) = padding, stride, dilation
     xp = get_array_module(x)
-    x_cols = batch_last(x).reshape(c, height * width * n)                                # (C, H·W·N)
-    cols = (w.reshape(c, o * kh * kw).T @ x_cols).reshape(o, kh, kw, height, width, n)  # the GEMM
+    x_rows = batch_last(x)                                    # (C, H, W, N)
+    w_rows = w.reshape(c, o * kh * kw).T                      # (O·kh·kw, C)
     oh, ow = out_size
-    out = xp.zeros((o, oh, ow, n), dtype=cols.dtype)
-    for i in range(kh):
-        rows = _landing(height, i * dh - ph, sh, oh)
-        for j in range(kw):
-            columns = _landing(width, j * dw - pw, sw, ow)
-            if rows is not None and columns is not None:
-                out[:, rows[1], columns[1], :] += cols[:, i, j, rows[0], columns[0], :]
+    out = xp.zeros((o, oh, ow, n), dtype=xp.result_type(x.dtype, w.dtype))
+    for h0, h1 in _chunks(height, o * kh * kw * width * n):
+        cols = (w_rows @ x_rows[:, h0:h1].reshape(c, (h1 - h0) * width * n))  # the GEMM
+        cols = cols.reshape(o, kh, kw, h1 - h0, width, n)
+        for i in range(kh):
+            rows = _landing(h1 - h0, h0 * sh + i * dh - ph, sh, oh)
+            for j in range(kw):
+                columns = _landing(width, j * dw - pw, sw, ow)
+                if rows is not None and columns is not None:
+                    out[:, rows[1], columns[1], :] += cols[:, i, j, rows[0], columns[0], :]
     return transposed_nchw(out.reshape(o * oh * ow, n), (n, o, oh, ow), b)
 
 
@@ -274,9 +301,12 @@ class Conv2d(Function):
         _check_output_size("conv2d", out_size, x, w, self.stride, self.padding, self.dilation)
         if x.shape[1] >= BATCH_LAST_MIN_CHANNELS:
             return conv2d_batch_last(x, w, b, self.stride, self.padding, self.dilation, out_size)
+        xp = get_array_module(x)
         (n, o), (oh, ow), k = (x.shape[0], w.shape[0]), out_size, w.shape[1] * w.shape[2] * w.shape[3]
-        cols = im2col(x, w.shape[2:], self.stride, self.padding, self.dilation, out_size).reshape(n, k, oh * ow)
-        y = get_array_module(x).matmul(w.reshape(o, k), cols)  # (N, O, OH·OW): a GEMM per image, NCHW at once
+        view = im2col(x, w.shape[2:], self.stride, self.padding, self.dilation, out_size)
+        y = xp.empty((n, o, oh * ow), dtype=xp.result_type(x.dtype, w.dtype))
+        for n0, n1 in _chunks(n, k * oh * ow):  # a GEMM per image, NCHW at once; a chunk of images at a time
+            xp.matmul(w.reshape(o, k), view[n0:n1].reshape(n1 - n0, k, oh * ow), out=y[n0:n1])
         if b is not None:
             y += b.reshape(1, -1, 1)
         return y.reshape((n, o) + out_size)
@@ -356,13 +386,20 @@ class Conv2dWeightGrad(Function):
             )
         xp = get_array_module(x)
         (n, c), o, (oh, ow), (kh, kw) = x.shape[:2], gy.shape[1], out_size, self.kernel
-        if c >= BATCH_LAST_MIN_CHANNELS:  # one GEMM cols(C·kh·kw, OH·OW·N) @ gy(OH·OW·N, O), batch innermost
-            cols = batch_last_cols(x, self.kernel, self.stride, self.padding, self.dilation, out_size)
+        k = c * kh * kw
+        gw = xp.zeros((k, o), dtype=xp.result_type(x.dtype, gy.dtype))
+        if c >= BATCH_LAST_MIN_CHANNELS:  # GEMMs cols(C·kh·kw, rows·OW·N) @ gy(rows·OW·N, O), batch innermost
+            view = batch_last_view(x, self.kernel, self.stride, self.padding, self.dilation, out_size)
             gy_rows = xp.ascontiguousarray(gy.transpose(2, 3, 0, 1)).reshape(oh * ow * n, o)
-            return xp.ascontiguousarray((cols @ gy_rows).T).reshape(o, c, kh, kw)
-        cols = im2col(x, self.kernel, self.stride, self.padding, self.dilation, out_size).reshape(n, c * kh * kw, oh * ow)
-        gw = xp.matmul(gy.reshape(n, o, oh * ow), cols.transpose(0, 2, 1))  # gy[n] cols[n]ᵀ: a GEMM per image
-        return gw.sum(axis=0).reshape(o, c, kh, kw)
+            for r0, r1 in _chunks(oh, k * ow * n):
+                gw += view[:, :, :, r0:r1].reshape(k, (r1 - r0) * ow * n) @ gy_rows[r0 * ow * n:r1 * ow * n]
+        else:  # Σₙ cols[n] gy[n]ᵀ: a GEMM per image, a chunk of images at a time
+            view = im2col(x, self.kernel, self.stride, self.padding, self.dilation, out_size)
+            gy_images = gy.reshape(n, o, oh * ow)
+            for n0, n1 in _chunks(n, k * oh * ow):
+                cols = view[n0:n1].reshape(n1 - n0, k, oh * ow)
+                gw += xp.matmul(cols, gy_images[n0:n1].transpose(0, 2, 1)).sum(axis=0)
+        return xp.ascontiguousarray(gw.T).reshape(o, c, kh, kw)
 
     def backward(self, ggw):
         x, gy = self.inputs
