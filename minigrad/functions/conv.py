@@ -235,7 +235,7 @@ def conv_transpose_batch_last(x, w, b, stride, padding, dilation, out_size):
     oh, ow = out_size
     out = xp.zeros((o, oh, ow, n), dtype=xp.result_type(x.dtype, w.dtype))
     for h0, h1 in _chunks(height, o * kh * kw * width * n):
-        cols = (w_rows @ x_rows[:, h0:h1].reshape(c, (h1 - h0) * width * n))  # the GEMM
+        cols = w_rows @ x_rows[:, h0:h1].reshape(c, (h1 - h0) * width * n)  # the GEMM
         cols = cols.reshape(o, kh, kw, h1 - h0, width, n)
         for i in range(kh):
             rows = _landing(h1 - h0, h0 * sh + i * dh - ph, sh, oh)
