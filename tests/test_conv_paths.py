@@ -116,3 +116,44 @@ def test_chunks_cover_the_range_within_the_limit(monkeypatch):
     assert conv._chunks(7, 100) == [(i, i + 1) for i in range(7)]  # one item even above the limit
     assert conv._chunks(5, 0) == [(0, 5)]
     assert conv._chunks(0, 3) == []
+
+
+STRIDE_ONE_TRANSPOSES = [  # (input shape, weight shape (C, O, kh, kw), padding, dilation); frame = d·(k − 1) − p
+    ((2, 2, 5, 6), (2, 3, 3, 3), (0, 0), (1, 1)),
+    ((2, 1, 4, 5), (1, 4, 3, 2), (1, 0), (1, 1)),
+    ((1, 3, 6, 5), (3, 5, 3, 3), (2, 1), (2, 1)),   # dilated: frame (2, 1)
+    ((2, 2, 5, 5), (2, 3, 2, 2), (1, 1), (1, 1)),   # frame (0, 0)
+    ((2, 2, 5, 5), (2, 3, 3, 3), (3, 0), (1, 1)),   # frame (−1, 2): stays a scatter
+    ((2, 9, 4, 4), (9, 10, 3, 3), (1, 1), (1, 1)),  # the convolution takes the batch-last path
+    ((2, 3, 4, 4), (3, 2, 3, 3), (1, 1), (1, 1)),   # more channels in than out: stays a scatter
+]
+
+
+def naive_conv_transpose2d(x, w, padding, dilation):
+    """Stride 1: every input pixel adds its kernel-weighted copy onto the output (loops)."""
+    n, c, h, wd = x.shape
+    _, o, kh, kw = w.shape
+    (ph, pw), (dh, dw) = padding, dilation
+    full = numpy.zeros((n, o, h + dh * (kh - 1), wd + dw * (kw - 1)))
+    for i in range(kh):
+        for j in range(kw):
+            full[:, :, i * dh:i * dh + h, j * dw:j * dw + wd] += numpy.einsum("ncpq,co->nopq", x, w[:, :, i, j])
+    return full[:, :, ph:full.shape[2] - ph, pw:full.shape[3] - pw]
+
+
+@pytest.mark.parametrize("geometry", STRIDE_ONE_TRANSPOSES)
+def test_stride_one_conv_transpose_matches_naive_loops_and_gradcheck(backend, rng, geometry):
+    xs, ws, padding, dilation = geometry
+    x = minigrad.tensor(rng.standard_normal(xs), requires_grad=True)
+    w = minigrad.tensor(rng.standard_normal(ws), requires_grad=True)
+    b = minigrad.tensor(rng.standard_normal(ws[1]), requires_grad=True)
+    y = conv.conv_transpose2d(x, w, b, 1, padding, 0, dilation)
+    expected = naive_conv_transpose2d(x.numpy(), w.numpy(), padding, dilation) + b.numpy().reshape(1, -1, 1, 1)
+    numpy.testing.assert_allclose(y.numpy(), expected, rtol=1e-10, atol=1e-10)
+    frame = tuple(d * (k - 1) - p for d, k, p in zip(dilation, ws[2:], padding))
+    if min(frame) >= 0:  # the gather and the scatter formulations agree
+        gathered = conv.conv_transpose_as_conv(x.data, w.data, None, frame, dilation, y.shape[2:])
+        scattered = conv.conv_transpose_batch_last(x.data, w.data, None, (1, 1), padding, dilation, y.shape[2:])
+        numpy.testing.assert_allclose(minigrad.Tensor(gathered).numpy(), minigrad.Tensor(scattered).numpy(),
+                                      rtol=1e-10, atol=1e-10)
+    assert minigrad.gradcheck(lambda x, w, b: conv.conv_transpose2d(x, w, b, 1, padding, 0, dilation), [x, w, b])
