@@ -12,7 +12,8 @@ when installed). Benchmarks are never part of the test suite.
 
 1. vae     one VAE epoch, minigrad vs hand-written NumPy  (bench_vae_epoch.py)   target <= 1.10
 2. mlp     tiny MLP step: engine overhead, + PyTorch CPU   (bench_mlp_step.py)    target <= 1.3
-3. conv    conv autoencoder step vs PyTorch CPU            (bench_conv_ae.py)     target <= 1.5
+3. conv    conv autoencoder step vs PyTorch CPU, and each    (bench_conv_ae.py)     target <= 1.5
+          convolution of the step on its own (--layers)
 4. memory  peak memory of an epoch, flat memory over steps (bench_memory.py)      target <= 1.3
 5. scaling time per step against FLOPs, batch and width    (bench_scaling.py)
 """
@@ -29,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = {
     "vae": ("bench_vae_epoch.py", ["--pairs", "7"], ["--pairs", "3", "--dataset", "mnist-5k"]),
     "mlp": ("bench_mlp_step.py", ["--rounds", "15"], ["--rounds", "5", "--steps", "50"]),
-    "conv": ("bench_conv_ae.py", ["--rounds", "7"], ["--rounds", "3", "--steps", "5"]),
+    "conv": ("bench_conv_ae.py", ["--rounds", "7", "--layers"], ["--rounds", "3", "--steps", "5"]),
     "memory": ("bench_memory.py", ["--steps", "2000"], ["--steps", "300", "--limit", "12800"]),
     "scaling": ("bench_scaling.py", ["--rounds", "5"], ["--rounds", "2", "--min-time", "0.1"]),
 }
