@@ -116,6 +116,7 @@ def run(args):
 
 def conv_layers(model, x):
     """(layer, input shape) of every convolution of ``model``, in the order the forward meets them."""
+    import minigrad
     from minigrad import nn
 
     found = []
@@ -128,8 +129,6 @@ def conv_layers(model, x):
         if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
             found.append((module, x.shape))
         return module(x)
-
-    import minigrad
 
     with minigrad.no_grad():
         walk(model, minigrad.Tensor(x))
@@ -153,7 +152,8 @@ def layer_cases(np, torch, layer, shape, rng):
         op = layer.output_padding
         y_shape = C.conv_transpose2d(x, w, b, s, p, op).shape
     gy = minigrad.Tensor(rng.random(y_shape, dtype=np.float32))
-    tx, tw, tb, tgy = (torch.from_numpy(t.numpy()) for t in (x, w, b, gy))
+    tx, tw, tgy = (torch.from_numpy(t.numpy()) for t in (x, w, gy))
+    tb = None if b is None else torch.from_numpy(b.numpy())
     if isinstance(layer, nn.Conv2d):
         return [("forward", lambda: C.conv2d(x, w, b, s, p), lambda: F.conv2d(tx, tw, tb, s, p)),
                 ("input grad", lambda: C.conv_transpose2d(gy, w, None, s, p, op),
