@@ -348,7 +348,8 @@ class ConvTranspose2d(Function):
     """y = Wᵀ ⋆ x + b, the adjoint of conv2d (PyTorch's conv_transpose2d; W: (in, out, kh, kw))
 
     y = col2im(Σ_c W[c,o,i,j] · x[n,c,p,q]) : every input pixel scatters its kernel-weighted copy
-    onto the output, at offset (p·s + i·d − padding, q·s + j·d − padding).
+    onto the output, at offset (p·s + i·d − padding, q·s + j·d − padding). (At stride 1, with no
+    more channels in than out, it is computed as the convolution it equals: conv_transpose_as_conv.)
 
     ∂L/∂x = conv2d(gy, W)                     (the adjoint of the adjoint)
     ∂L/∂W = conv2d_weight_grad(gy, x)         (W's gradient for the convolution of gy into x)
