@@ -1,7 +1,7 @@
-"""conv2d has two ways to make its GEMM (im2col of NCHW, or batch-last for many channels) and
-conv_transpose2d a batch-last scatter: the paths agree with each other and with naive loops,
-also when the blocked transposing copies take several bands (TRANSPOSE_BLOCK made tiny) and the
-im2col matrices are made a few rows or images at a time (COLS_CHUNK made tiny)."""
+"""conv2d has two ways to make its GEMM (im2col of NCHW, or batch-last for many channels on small
+images) and conv_transpose2d a batch-last scatter: the paths agree with each other and with naive
+loops, also when the blocked transposing copies take several bands (TRANSPOSE_BLOCK made tiny) and
+the im2col matrices are made a few rows or images at a time (COLS_CHUNK made tiny)."""
 
 import numpy
 import pytest
@@ -40,6 +40,7 @@ def test_both_conv2d_paths_match_naive_loops(backend, rng, monkeypatch, geometry
     expected = naive_conv2d(x, w, stride, padding, dilation)
     monkeypatch.setattr(conv, "TRANSPOSE_BLOCK", 3)
     monkeypatch.setattr(conv, "COLS_CHUNK", 50)  # chunks of one or a few rows / images
+    monkeypatch.setattr(conv, "PER_IMAGE_MIN_PIXELS", 10 ** 9)
     for threshold in (1, 10 ** 6):  # every input through the batch-last path, then none
         monkeypatch.setattr(conv, "BATCH_LAST_MIN_CHANNELS", threshold)
         y = conv.conv2d(minigrad.tensor(x), minigrad.tensor(w), None, stride, padding, dilation)
@@ -50,6 +51,7 @@ def test_both_conv2d_paths_match_naive_loops(backend, rng, monkeypatch, geometry
 def test_batch_last_paths_are_adjoint_and_differentiable(backend, rng, monkeypatch, geometry):
     xs, ws, stride, padding, dilation = geometry
     monkeypatch.setattr(conv, "BATCH_LAST_MIN_CHANNELS", 1)
+    monkeypatch.setattr(conv, "PER_IMAGE_MIN_PIXELS", 10 ** 9)
     monkeypatch.setattr(conv, "TRANSPOSE_BLOCK", 3)
     monkeypatch.setattr(conv, "COLS_CHUNK", 50)
     x = minigrad.tensor(rng.standard_normal(xs), requires_grad=True)
@@ -91,6 +93,7 @@ def test_transposed_nchw_is_the_transpose_reshaped_plus_bias(backend, rng, monke
 def test_chunked_im2col_gives_what_the_whole_matrix_gives(backend, rng, monkeypatch, geometry, threshold):
     xs, ws, stride, padding, dilation = geometry
     monkeypatch.setattr(conv, "BATCH_LAST_MIN_CHANNELS", threshold)
+    monkeypatch.setattr(conv, "PER_IMAGE_MIN_PIXELS", 10 ** 9)
     x = minigrad.tensor(rng.standard_normal(xs))
     w = minigrad.tensor(rng.standard_normal(ws))
     b = minigrad.tensor(rng.standard_normal(ws[0]))

@@ -106,6 +106,11 @@ def col2im(cols, x_shape, stride, padding, dilation):
 # stride): measured on this autoencoder's layers, 16 channels 1.82 -> 1.40 ms, one channel
 # 0.52 -> 0.89 ms (the extra transposes then cost more than they save).
 BATCH_LAST_MIN_CHANNELS = 8
+# ... but conv2d's forward keeps a GEMM per image when each image has PER_IMAGE_MIN_PIXELS output
+# pixels or more: such GEMMs are large enough for BLAS, and the NCHW output needs no transpose
+# (measured on a grid of batch 32/128, 8-32 channels, 3x3/5x5, stride 1/2: with 784 output pixels
+# per image the per-image path took 0.55-1.0x the time, with 49 always more, at 196 either way).
+PER_IMAGE_MIN_PIXELS = 256
 
 # NumPy copies a transposed array in the destination's order, reading the source with a stride
 # of a whole row: every read lands on a new cache line. Copied in bands of TRANSPOSE_BLOCK rows of
@@ -206,9 +211,10 @@ def conv2d_batch_last(x, w, b, stride, padding, dilation, out_size):
 
 
 def conv2d_arrays(x, w, b, stride, padding, dilation, out_size):
-    """conv2d(x, w) + b on arrays (shapes checked by the caller): batch-last for many channels,
-    else a GEMM per image on the NCHW im2col view, NCHW out at once; a chunk of images at a time."""
-    if x.shape[1] >= BATCH_LAST_MIN_CHANNELS:
+    """conv2d(x, w) + b on arrays (shapes checked by the caller): batch-last for many channels on
+    small images, else a GEMM per image on the NCHW im2col view, NCHW out at once; a chunk of
+    images at a time."""
+    if x.shape[1] >= BATCH_LAST_MIN_CHANNELS and out_size[0] * out_size[1] < PER_IMAGE_MIN_PIXELS:
         return conv2d_batch_last(x, w, b, stride, padding, dilation, out_size)
     xp = get_array_module(x)
     (n, o), (oh, ow), k = (x.shape[0], w.shape[0]), out_size, w.shape[1] * w.shape[2] * w.shape[3]
