@@ -9,9 +9,9 @@ Both are GEMMs plus a reshuffle of memory, on whole batches:
   Read with the (c, i, j) axes as rows and (p, q) as columns, ``cols[n]`` is the
   (C·kh·kw) × (OH·OW) matrix of every receptive field of image n, and conv2d is
   ``W(O, C·kh·kw) @ cols[n]`` for every n (one batched matmul, NCHW out at once).
-  With many channels the same matrix is gathered with the batch innermost instead
-  (``batch_last_view``: rows of N contiguous values read faster than rows of OW
-  values read with the stride), and one GEMM covers the whole batch. Either way the
+  With many channels on small images the same matrix is gathered with the batch
+  innermost instead (``batch_last_view``: rows of N contiguous values read faster than
+  rows of OW values read with the stride), and one GEMM covers the whole batch. Either way the
   matrix is gathered and multiplied a chunk at a time (``COLS_CHUNK``): whole, it is
   kh·kw times the size of the input.
 * ``col2im`` is the adjoint of that view: it adds every column entry back onto the
