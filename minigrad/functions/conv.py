@@ -179,7 +179,7 @@ def batch_last_view(x, kernel, stride, padding, dilation, out_size):
     n, c, height, width = x.shape
     (kh, kw), (ph, pw), (sh, sw), (dh, dw) = kernel, padding, stride, dilation
     xp = get_array_module(x)
-    if ph or pw:
+    if ph or pw:  # one 4-d copy into the frame (batch_last and a second copy into it: 0.45 against 0.34 ms)
         xt = xp.zeros((c, height + 2 * ph, width + 2 * pw, n), dtype=x.dtype)
         xt[:, ph:ph + height, pw:pw + width, :] = x.transpose(1, 2, 3, 0)
     else:
@@ -256,13 +256,13 @@ def conv_transpose_batch_last(x, w, b, stride, padding, dilation, out_size):
     w_rows = w.reshape(c, o * kh * kw).T                      # (O·kh·kw, C)
     oh, ow = out_size
     out = xp.zeros((o, oh, ow, n), dtype=xp.result_type(x.dtype, w.dtype))
+    columns_of = [_landing(width, j * dw - pw, sw, ow) for j in range(kw)]  # the same for every row chunk
     for h0, h1 in _chunks(height, o * kh * kw * width * n):
         cols = w_rows @ x_rows[:, h0:h1].reshape(c, (h1 - h0) * width * n)  # the GEMM
         cols = cols.reshape(o, kh, kw, h1 - h0, width, n)
         for i in range(kh):
             rows = _landing(h1 - h0, h0 * sh + i * dh - ph, sh, oh)
-            for j in range(kw):
-                columns = _landing(width, j * dw - pw, sw, ow)
+            for j, columns in enumerate(columns_of):
                 if rows is not None and columns is not None:
                     out[:, rows[1], columns[1], :] += cols[:, i, j, rows[0], columns[0], :]
     return transposed_nchw(out.reshape(o * oh * ow, n), (n, o, oh, ow), b)
