@@ -243,6 +243,15 @@ def _call_backward(function, grad_outputs):
         Config.anomaly = True
 
 
+def _refuse_gradient_shapes(function, inputs, grads):
+    for index, (x, gx) in enumerate(zip(inputs, grads)):
+        if gx is not None and x.requires_grad and gx.data.shape != x.data.shape:
+            raise RuntimeError(
+                f"{function.name}.backward returned a gradient of shape {gx.shape} for input "
+                f"{index} of shape {x.shape}"
+            )
+
+
 def run_backward(outputs, grad_outputs, *, retain_graph=False, create_graph=False, inputs=None, allow_unused=False):
     """The backward pass shared by ``Tensor.backward`` and :func:`grad`.
 
@@ -303,15 +312,11 @@ def run_backward(outputs, grad_outputs, *, retain_graph=False, create_graph=Fals
                 _check_finite(function, [g.data for g in grad_inputs if g is not None], "gradient of input")
             if hook is not None:
                 hook(function, grad_outputs_here, grad_inputs)
-            for index in range(len(inputs_here)):
-                x, gx = inputs_here[index], grad_inputs[index]
+            for x, gx in zip(inputs_here, grad_inputs):
                 if gx is None or not x.requires_grad:
                     continue
                 if gx.data.shape != x.data.shape:
-                    raise RuntimeError(
-                        f"{function.name}.backward returned a gradient of shape {gx.shape} for input "
-                        f"{index} of shape {x.shape}"
-                    )
+                    _refuse_gradient_shapes(function, inputs_here, grad_inputs)
                 if x._pending_grad is None:  # the first gradient to reach x
                     x._pending_grad = gx
                     touched.append(x)

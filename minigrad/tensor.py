@@ -124,7 +124,7 @@ class Tensor:
             raise RuntimeError("backward(): this tensor does not require grad and has no graph (was it "
                                "computed under no_grad(), or from tensors without requires_grad=True?)")
         if grad is None:
-            if self.size != 1:
+            if self.data.size != 1:
                 raise RuntimeError(
                     f"backward(): grad can be omitted only for one-element tensors, got shape {self.shape}; "
                     "pass grad= of the same shape"
@@ -310,7 +310,9 @@ def _default_float():
 
 
 def ones_like_tensor(tensor):
-    return Tensor._wrap(tensor.xp.ones(tensor.shape, dtype=tensor.dtype))
+    ones = _backend.get_array_module(tensor.data).empty_like(tensor.data)  # two C calls: xp.ones is Python
+    ones.fill(1)
+    return Tensor._wrap(ones)
 
 
 from minigrad import autograd as _autograd  # noqa: E402

@@ -19,13 +19,17 @@ class Linear(Function):
         return y
 
     def backward(self, gy):
-        x, weight = self.inputs[:2]
-        bias = self.inputs[2] if len(self.inputs) == 3 else None
-        wanted = (x.requires_grad, weight.requires_grad, bias is not None and bias.requires_grad)
+        inputs = self.inputs
+        x, weight = inputs[0], inputs[1]
+        count = len(inputs)  # 3 with a bias
+        wanted = (x.requires_grad, weight.requires_grad, count == 3 and inputs[2].requires_grad)
         grads = LinearGrad(wanted)(gy, x, weight)
-        grads = iter(grads if type(grads) is tuple else (grads,))
-        gx, gw, gb = (next(grads) if want else None for want in wanted)
-        return (gx, gw) if bias is None else (gx, gw, gb)
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if len(grads) == count:  # every input gets its gradient (a hidden layer)
+            return grads
+        grads = iter(grads)      # None in the places of those not wanted
+        return tuple([next(grads) if want else None for want in wanted[:count]])
 
 
 class LinearGrad(Function):
@@ -42,11 +46,15 @@ class LinearGrad(Function):
 
     def forward(self, g, x, weight):
         want_x, want_w, want_b = self.wanted
-        grads = [g @ weight] if want_x else []
+        grads = []
+        if want_x:
+            grads.append(g @ weight)
+        if g.ndim != 2:  # the leading axes, as one batch axis, for the two sums below
+            g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
         if want_w:
-            grads.append(_weight_grad(g, x))
+            grads.append(g.T @ x)
         if want_b:
-            grads.append(g.reshape(-1, g.shape[-1]).sum(axis=0))
+            grads.append(g.sum(axis=0))
         return tuple(grads) if len(grads) > 1 else grads[0]
 
     def backward(self, *grads):
@@ -93,13 +101,14 @@ def linear_weight_grad(grad_output, x):
 
 def linear(x, weight, bias=None):
     """The fully connected layer ``x @ weight.T + bias`` (PyTorch's layout: weight is (out, in))."""
-    if x.ndim < 1 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
+    x_shape, weight_shape = x.data.shape, weight.data.shape
+    if not x_shape or len(weight_shape) != 2 or x_shape[-1] != weight_shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} does not fit a weight of shape {weight.shape} "
                          f"(expected input (..., {weight.shape[1] if weight.ndim == 2 else 'in'}) "
                          "and weight (out, in))")
     if bias is None:
         return Linear()(x, weight)
-    if bias.shape != (weight.shape[0],):
+    if bias.data.shape != (weight_shape[0],):
         raise ValueError(f"linear: bias of shape {bias.shape} does not fit a weight of shape {weight.shape} "
                          f"(expected ({weight.shape[0]},))")
     return Linear()(x, weight, bias)

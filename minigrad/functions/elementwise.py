@@ -212,15 +212,22 @@ _adam_scratch = threading.local()  # one block-sized temporary per thread and dt
 
 def _adam(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v):
     n = param.size
-    if n <= ADAM_SMALL or xp is not numpy or not (grad.flags.c_contiguous and param.flags.c_contiguous
-                                                   and m.flags.c_contiguous and v.flags.c_contiguous):
+    if n <= ADAM_SMALL or xp is not numpy:
+        _adam_pass(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v, None)
+        return param, m, v
+    # The temporary is reused from step to step: a fresh one of this size can cost page faults.
+    tmp = _scratch_block(param.dtype)
+    if n <= ADAM_BLOCK:
+        _adam_pass(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v,
+                   tmp[:n].reshape(param.shape))
+        return param, m, v
+    if not (grad.flags.c_contiguous and param.flags.c_contiguous and m.flags.c_contiguous
+            and v.flags.c_contiguous):
         _adam_pass(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v, None)
         return param, m, v
     # A dozen passes over a large parameter stream it through memory a dozen times; done a
-    # block at a time, the block's five arrays stay in the L2 cache between passes. The
-    # temporary is reused from step to step: a fresh one of this size can cost page faults.
+    # block at a time, the block's five arrays stay in the L2 cache between passes.
     g, p, m1, v1 = grad.reshape(-1), param.reshape(-1), m.reshape(-1), v.reshape(-1)
-    tmp = _scratch_block(param.dtype)
     for start in range(0, n, ADAM_BLOCK):
         end = start + ADAM_BLOCK
         _adam_pass(xp, g[start:end], weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps,

@@ -59,11 +59,14 @@ class Adam(Optimizer):
         amsgrad = group["amsgrad"]
         # Decoupled decay (AdamW) scales θ first; Adam's L2 decay is added to the gradient.
         decay, l2 = (1.0 - lr * weight_decay, 0.0) if self.decoupled_weight_decay else (1.0, weight_decay)
+        states = self.state
+        corrected_at = None  # the step that step_size and bias2_sqrt were computed for
         for p in group["params"]:
-            if p.grad is None:
+            grad = p.grad
+            if grad is None:
                 continue
-            theta, g = p.data, p.grad.data
-            state = self.state.get(p)
+            theta, g = p.data, grad.data
+            state = states.get(p)
             if state is None:
                 xp = get_array_module(theta)
                 state = self.state[p] = {"step": 0, "exp_avg": xp.zeros_like(theta),
@@ -71,8 +74,10 @@ class Adam(Optimizer):
                 if amsgrad:
                     state["max_exp_avg_sq"] = xp.zeros_like(theta)
             state["step"] = step = state["step"] + 1
-            step_size = lr / (1.0 - beta1 ** step)
-            bias2_sqrt = math.sqrt(1.0 - beta2 ** step)
+            if step != corrected_at:  # parameters usually share their step: computed once
+                step_size = lr / (1.0 - beta1 ** step)
+                bias2_sqrt = math.sqrt(1.0 - beta2 ** step)
+                corrected_at = step
             if not amsgrad:  # the whole update in one pass (one fused kernel on CuPy)
                 _elementwise.adam(g, l2, decay, beta1, beta2, step_size, bias2_sqrt, eps,
                                   theta, state["exp_avg"], state["exp_avg_sq"])
