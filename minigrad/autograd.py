@@ -130,6 +130,7 @@ class Function:
     outputs = None
     generation = 0
     _freed = False  # set by release(); a class default keeps the backward loop's check a plain lookup
+    _queued_by = None  # the backward pass that has put this function on its heap
 
     @property
     def name(self):
@@ -265,7 +266,8 @@ def run_backward(outputs, grad_outputs, *, retain_graph=False, create_graph=Fals
     # (The loop is written out flat, without helper calls: it runs once per graph edge.)
     touched = []
     heap = []
-    seen = set()
+    this_pass = object()  # the mark this pass leaves on the functions it has queued
+    queued = 0
     push = heapq.heappush
     pop = heapq.heappop
     anomaly = Config.anomaly
@@ -281,9 +283,10 @@ def run_backward(outputs, grad_outputs, *, retain_graph=False, create_graph=Fals
             else:
                 output._pending_grad = output._pending_grad + grad
             creator = output.creator
-            if creator is not None and id(creator) not in seen:
-                seen.add(id(creator))
-                push(heap, (-creator.generation, len(seen), creator))
+            if creator is not None and creator._queued_by is not this_pass:
+                creator._queued_by = this_pass
+                queued += 1
+                push(heap, (-creator.generation, queued, creator))
         while heap:
             function = pop(heap)[2]
             if function._freed:
@@ -323,9 +326,10 @@ def run_backward(outputs, grad_outputs, *, retain_graph=False, create_graph=Fals
                 else:                        # x was used more than once: the gradients add up
                     x._pending_grad = x._pending_grad + gx
                 creator = x.creator
-                if creator is not None and id(creator) not in seen:
-                    seen.add(id(creator))
-                    push(heap, (-creator.generation, len(seen), creator))
+                if creator is not None and creator._queued_by is not this_pass:
+                    creator._queued_by = this_pass
+                    queued += 1
+                    push(heap, (-creator.generation, queued, creator))
             if not retain_graph:
                 function.release()
         if inputs is None:

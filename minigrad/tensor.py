@@ -87,7 +87,7 @@ class Tensor:
 
     def item(self):
         """The value of a one-element tensor as a Python number (syncs with the GPU)."""
-        if self.size != 1:
+        if self.data.size != 1:
             raise ValueError(f"item(): only one-element tensors convert to Python numbers, got shape {self.shape}")
         return self.data.item()
 

@@ -30,7 +30,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
-        return linear(x, self.weight, self.bias)
+        parameters = self._parameters  # what self.weight and self.bias look up, without the detour
+        return linear(x, parameters["weight"], parameters.get("bias"))  # no bias: a plain None attribute
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -53,7 +53,8 @@ class Adam(Optimizer):
     def _step_group(self, group):
         # Python floats: NumPy 2 and CuPy treat them as weak scalars, so float32 stays float32.
         lr = float(group["lr"])
-        beta1, beta2 = (float(beta) for beta in group["betas"])
+        beta1, beta2 = group["betas"]
+        beta1, beta2 = float(beta1), float(beta2)
         eps = float(group["eps"])
         weight_decay = float(group["weight_decay"])
         amsgrad = group["amsgrad"]
