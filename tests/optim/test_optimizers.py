@@ -156,6 +156,64 @@ def test_adamw_decay_is_decoupled_from_the_moments(backend):
     np.testing.assert_allclose(host(adam_p), [2.0 - 0.1], rtol=1e-6)
 
 
+def test_adam_parameters_at_different_steps_each_get_their_own_bias_correction(backend, rng):
+    # The bias corrections are computed once for parameters that share a step: b skips the first
+    # step, so it is one step behind a and must not reuse a's corrections (either order).
+    a, b, c = (minigrad.tensor(rng.standard_normal(3), requires_grad=True) for _ in range(3))
+    start = [host(t) for t in (a, b, c)]
+    grads = [rng.standard_normal(3) for _ in range(6)]
+    optimizer = optim.Adam([a, b, c], lr=0.05, betas=(0.5, 0.8))
+    a.grad, b.grad, c.grad = minigrad.tensor(grads[0]), None, minigrad.tensor(grads[1])
+    optimizer.step()
+    a.grad, b.grad, c.grad = (minigrad.tensor(g) for g in grads[2:5])
+    optimizer.step()
+    for tensor, theta, its_grads in ((a, start[0], [grads[0], grads[2]]), (b, start[1], [grads[3]]),
+                                     (c, start[2], [grads[1], grads[4]])):
+        np.testing.assert_allclose(host(tensor), adam_reference(theta, its_grads, lr=0.05, betas=(0.5, 0.8)),
+                                   rtol=1e-10, atol=1e-12)
+
+
+@pytest.fixture
+def tiny_adam_blocks(monkeypatch):
+    """The NumPy Adam's size thresholds shrunk (and its scratch block forgotten before and after),
+    so that parameters of a few elements take each of its paths."""
+    from minigrad.functions import elementwise
+
+    monkeypatch.setattr(elementwise, "ADAM_SMALL", 4)
+    monkeypatch.setattr(elementwise, "ADAM_BLOCK", 8)
+    elementwise._adam_scratch.__dict__.clear()
+    yield
+    elementwise._adam_scratch.__dict__.clear()
+
+
+@pytest.mark.parametrize("cls, kwargs", [(optim.Adam, dict(lr=0.05)), (optim.Adam, dict(lr=0.05, weight_decay=0.2)),
+                                         (optim.AdamW, dict(lr=0.05, weight_decay=0.2))],
+                         ids=["adam", "adam-l2", "adamw"])
+def test_numpy_adam_paths_follow_the_update_rule(tiny_adam_blocks, rng, cls, kwargs):
+    # With ADAM_SMALL = 4 and ADAM_BLOCK = 8: 3 elements take a temporary of their own, 6 the
+    # scratch block in their shape, 20 three blocks (8, 8, 4); a transposed parameter and a
+    # broadcast gradient cannot be cut into flat blocks and take the whole-array path.
+    shapes = [(3,), (2, 3), (4, 5), (4, 5), (2, 3), (4, 5)]
+    starts = [rng.standard_normal(shape) for shape in shapes]
+    params = [minigrad.tensor(theta, requires_grad=True) for theta in starts]
+    params[3] = minigrad.Tensor(np.ascontiguousarray(starts[3].T).T, requires_grad=True)  # F-ordered
+    optimizer = cls(params, **kwargs)
+    steps = []
+    for _ in range(3):
+        grads = [rng.standard_normal(shape) for shape in shapes]
+        grads[4] = np.broadcast_to(rng.standard_normal(3), (2, 3))  # read-only, stride 0
+        grads[5] = np.broadcast_to(rng.standard_normal(5), (4, 5))
+        steps.append(grads)
+        for p, g in zip(params, grads):
+            p.grad = minigrad.Tensor(g)
+        optimizer.step()
+    assert not params[3].data.flags.c_contiguous
+    reference = adam_reference if cls is optim.Adam else (lambda *a, **k: adam_reference(*a, decoupled=True, **k))
+    for i, (p, theta) in enumerate(zip(params, starts)):
+        np.testing.assert_allclose(host(p), reference(theta, [grads[i] for grads in steps], **kwargs),
+                                   rtol=1e-10, atol=1e-12, err_msg=f"parameter {i} of shape {shapes[i]}")
+
+
 @pytest.mark.parametrize("name, cls, kwargs, reference", CASES, ids=IDS)
 def test_float32_stays_float32(backend, rng, name, cls, kwargs, reference):
     params = make_params(rng, "float32")
