@@ -176,7 +176,7 @@ class Function:
 
     def _finish(self, inputs, ys, anomaly):
         """The general end of ``__call__``: several outputs, or anomaly checks."""
-        outputs = tuple([_wrap(y) for y in ys]) if type(ys) is tuple else (_wrap(ys),)
+        outputs = tuple(map(_wrap, ys)) if type(ys) is tuple else (_wrap(ys),)
         if anomaly:
             _check_finite(self, [o.data for o in outputs], "output")
         if Config.enable_grad:

@@ -40,16 +40,13 @@ class Tensor:
                 f"Tensor() wraps an array of a backend, got {type(data).__name__}; use minigrad.tensor(...) "
                 "to build one from Python numbers or lists"
             )
-        self.data = data
-        self.grad = None
-        self.requires_grad = bool(requires_grad)
-        self.creator = None
-        self.generation = 0
-        self.name = name
-        self._pending_grad = None
-        self._retains_grad = False
-        if requires_grad and not _is_float(data.dtype):
-            raise TypeError(f"only floating point tensors can require gradients, got dtype {data.dtype}")
+        self.data = data  # the other attributes keep their class defaults unless given
+        if requires_grad:
+            if not _is_float(data.dtype):
+                raise TypeError(f"only floating point tensors can require gradients, got dtype {data.dtype}")
+            self.requires_grad = True
+        if name is not None:
+            self.name = name
 
     @staticmethod
     def _wrap(array):
