@@ -205,16 +205,17 @@ gaussian_sample = Elementwise(
 
 
 ADAM_BLOCK = 1 << 16  # elements per block of the NumPy Adam: five float32 blocks (1.25 MB) stay in L2
+ADAM_SMALL = 1 << 12  # below this a parameter is updated in one pass with a temporary of its own
 
 _adam_scratch = threading.local()  # one block-sized temporary per thread and dtype, made once
 
 
 def _adam(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v):
-    if xp is not numpy:
+    n = param.size
+    if n <= ADAM_SMALL or xp is not numpy:
         _adam_pass(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v, None)
         return param, m, v
     # The temporary is reused from step to step: a fresh one of this size can cost page faults.
-    n = param.size
     tmp = _scratch_block(param.dtype)
     if n <= ADAM_BLOCK:
         _adam_pass(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v,
