@@ -22,7 +22,6 @@ arrays under ``no_grad``.
 """
 
 import os
-import threading
 
 import numpy
 
@@ -205,42 +204,25 @@ gaussian_sample = Elementwise(
 
 
 ADAM_BLOCK = 1 << 16  # elements per block of the NumPy Adam: five float32 blocks (1.25 MB) stay in L2
-ADAM_SMALL = 1 << 12  # below this a parameter is updated in one pass with a temporary of its own
-
-_adam_scratch = threading.local()  # one block-sized temporary per thread and dtype, made once
 
 
 def _adam(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v):
     n = param.size
-    if n <= ADAM_SMALL or xp is not numpy:
-        _adam_pass(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v, None)
-        return param, m, v
-    # The temporary is reused from step to step: a fresh one of this size can cost page faults.
-    tmp = _scratch_block(param.dtype)
-    if n <= ADAM_BLOCK:
-        _adam_pass(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v,
-                   tmp[:n].reshape(param.shape))
-        return param, m, v
-    if not (grad.flags.c_contiguous and param.flags.c_contiguous and m.flags.c_contiguous
-            and v.flags.c_contiguous):
+    if n <= ADAM_BLOCK or xp is not numpy or not (grad.flags.c_contiguous and param.flags.c_contiguous
+                                                   and m.flags.c_contiguous and v.flags.c_contiguous):
         _adam_pass(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v, None)
         return param, m, v
     # A dozen passes over a large parameter stream it through memory a dozen times; done a
-    # block at a time, the block's five arrays stay in the L2 cache between passes.
+    # block at a time, the block's five arrays stay in the L2 cache between passes. (A fresh
+    # temporary per call was measured faster than one kept from step to step: freshly
+    # allocated memory is likely what was just freed, still in the cache.)
     g, p, m1, v1 = grad.reshape(-1), param.reshape(-1), m.reshape(-1), v.reshape(-1)
+    tmp = xp.empty(ADAM_BLOCK, param.dtype)
     for start in range(0, n, ADAM_BLOCK):
         end = start + ADAM_BLOCK
         _adam_pass(xp, g[start:end], weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps,
                    p[start:end], m1[start:end], v1[start:end], tmp[:min(end, n) - start])
     return param, m, v
-
-
-def _scratch_block(dtype):
-    blocks = _adam_scratch.__dict__
-    block = blocks.get(dtype)
-    if block is None:
-        block = blocks[dtype] = numpy.empty(ADAM_BLOCK, dtype)
-    return block
 
 
 def _adam_pass(xp, g, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v, tmp):

@@ -175,24 +175,19 @@ def test_adam_parameters_at_different_steps_each_get_their_own_bias_correction(b
 
 @pytest.fixture
 def tiny_adam_blocks(monkeypatch):
-    """The NumPy Adam's size thresholds shrunk (and its scratch block forgotten before and after),
-    so that parameters of a few elements take each of its paths."""
+    """The NumPy Adam's block shrunk, so that parameters of a few elements take each of its paths."""
     from minigrad.functions import elementwise
 
-    monkeypatch.setattr(elementwise, "ADAM_SMALL", 4)
     monkeypatch.setattr(elementwise, "ADAM_BLOCK", 8)
-    elementwise._adam_scratch.__dict__.clear()
-    yield
-    elementwise._adam_scratch.__dict__.clear()
 
 
 @pytest.mark.parametrize("cls, kwargs", [(optim.Adam, dict(lr=0.05)), (optim.Adam, dict(lr=0.05, weight_decay=0.2)),
                                          (optim.AdamW, dict(lr=0.05, weight_decay=0.2))],
                          ids=["adam", "adam-l2", "adamw"])
 def test_numpy_adam_paths_follow_the_update_rule(tiny_adam_blocks, rng, cls, kwargs):
-    # With ADAM_SMALL = 4 and ADAM_BLOCK = 8: 3 elements take a temporary of their own, 6 the
-    # scratch block in their shape, 20 three blocks (8, 8, 4); a transposed parameter and a
-    # broadcast gradient cannot be cut into flat blocks and take the whole-array path.
+    # With ADAM_BLOCK = 8: 3 and 6 elements are updated in one pass, 20 in three blocks (8, 8, 4);
+    # a transposed parameter and a broadcast gradient cannot be cut into flat blocks and take
+    # the one-pass path.
     shapes = [(3,), (2, 3), (4, 5), (4, 5), (2, 3), (4, 5)]
     starts = [rng.standard_normal(shape) for shape in shapes]
     params = [minigrad.tensor(theta, requires_grad=True) for theta in starts]
