@@ -31,7 +31,9 @@ class Tensor:
     __array_ufunc__ = None  # ``numpy_array * tensor`` defers to Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, name=None):
-        if isinstance(data, Tensor):
+        if type(data) is numpy.ndarray:  # the common case, at once
+            pass
+        elif isinstance(data, Tensor):
             data = data.data
         elif isinstance(data, numpy.generic):
             data = numpy.asarray(data)
@@ -112,8 +114,9 @@ class Tensor:
     def backward(self, grad=None, retain_graph=False, create_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
 
-        ``grad`` is the gradient of some scalar with respect to this tensor; it may be
-        omitted for one-element tensors (it is then 1). ``retain_graph`` keeps the
+        ``grad`` is the gradient of some scalar with respect to this tensor (a Tensor or
+        array of its shape, or a Python number for a 0-d tensor); it may be omitted for
+        one-element tensors (it is then 1). ``retain_graph`` keeps the
         graph for a second backward; ``create_graph`` records the backward pass so the
         gradients can be differentiated again.
         """

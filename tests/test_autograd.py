@@ -253,6 +253,16 @@ def test_backward_of_a_non_scalar_needs_a_gradient(backend):
     numpy.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
 
 
+
+def test_backward_of_a_scalar_takes_a_python_number_as_its_gradient(backend):
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)  # float32
+    (x * x).sum().backward(3.0)
+    assert x.grad.dtype == numpy.float32 and x.grad.backend == backend
+    numpy.testing.assert_allclose(x.grad.numpy(), [6.0, 12.0])
+    with pytest.raises(ValueError, match="shape"):
+        (x * x).backward(3.0)
+
+
 # ----- user-defined Functions ----------------------------------------------------------------
 
 def test_user_defined_function(backend):

@@ -206,7 +206,7 @@ class VAE(Autoencoder):
         optimizer.zero_grad()
         terms = self.loss_terms(batch)
         loss = self.objective(terms)
-        loss.backward(minigrad.full_like(loss, float(len(batch))))
+        loss.backward(float(len(batch)))  # d(batch sum)/d(batch mean): the seed is the batch size
         optimizer.step()
         return scalars(terms, loss)
 
