@@ -9,8 +9,8 @@ machine. Both trees are imported into one process (each under its own copy of th
 ``minigrad``/``autoencoders`` modules, swapped in before each of its samples) and their
 training steps are timed in alternating blocks (CPU time), so both see the same machine.
 
-The tree imported second runs 1-2% faster here for reasons of memory layout (an A/A run of
-identical trees shows it), so the comparison is run twice, in a subprocess each, with the
+The tree imported second runs about 2-3% faster here (an A/A run of one tree against itself
+shows it; memory layout, presumably), so the comparison is run twice, in a subprocess each, with the
 import order swapped; the reported ratio is the geometric mean of the two medians, which
 cancels that bias. Workloads (one training step each; no data files needed):
 
