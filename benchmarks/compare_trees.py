@@ -132,13 +132,18 @@ def main():
     args = parse_args()
     if args.one_order:
         return one_order(args)
+    for root in (args.before, args.after):
+        if not os.path.isfile(os.path.join(root, "minigrad", "__init__.py")):
+            sys.exit(f"compare_trees.py: {root!r} is not a checkout of this project (no minigrad/__init__.py)")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     results = {}
     for order in ("before-first", "after-first"):
         command = [sys.executable, __file__, args.before, args.after, "--workload", args.workload,
                    "--blocks", str(args.blocks), "--one-order", order]
-        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-        results[order] = json.loads(output.strip().splitlines()[-1])
+        child = subprocess.run(command, capture_output=True, text=True)
+        if child.returncode != 0:
+            sys.exit(f"compare_trees.py: the {order} run failed:\n{child.stderr}")
+        results[order] = json.loads(child.stdout.strip().splitlines()[-1])
         r = results[order]
         print(f"{order:13s}: before {r['before_us']:8.1f} µs/step, after {r['after_us']:8.1f} µs/step, "
               f"after ÷ before {r['ratio']:.4f} (median of {args.blocks} paired blocks)", flush=True)
