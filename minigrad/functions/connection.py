@@ -80,18 +80,13 @@ class LinearWeightGrad(Function):
     """
 
     def forward(self, gy, x):
-        return _weight_grad(gy, x)
+        return gy.reshape(-1, gy.shape[-1]).T @ x.reshape(-1, x.shape[-1])
 
     def backward(self, ggw):
         gy, x = self.inputs
         ggy = matmul(x, transpose(ggw)) if gy.requires_grad else None
         gx = matmul(gy, ggw) if x.requires_grad else None
         return ggy, gx
-
-
-def _weight_grad(g, x):
-    """gᵀ x over every leading axis of g (..., out) and x (..., in): an (out, in) array, one GEMM."""
-    return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
 
 
 def linear_weight_grad(grad_output, x):

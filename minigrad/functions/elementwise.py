@@ -207,21 +207,21 @@ ADAM_BLOCK = 1 << 16  # elements per block of the NumPy Adam: five float32 block
 
 
 def _adam(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v):
+    args = (weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps)
     n = param.size
-    if n <= ADAM_BLOCK or xp is not numpy or not (grad.flags.c_contiguous and param.flags.c_contiguous
-                                                   and m.flags.c_contiguous and v.flags.c_contiguous):
-        _adam_pass(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v, None)
-        return param, m, v
-    # A dozen passes over a large parameter stream it through memory a dozen times; done a
-    # block at a time, the block's five arrays stay in the L2 cache between passes. (A fresh
-    # temporary per call was measured faster than one kept from step to step: freshly
-    # allocated memory is likely what was just freed, still in the cache.)
-    g, p, m1, v1 = grad.reshape(-1), param.reshape(-1), m.reshape(-1), v.reshape(-1)
-    tmp = xp.empty(ADAM_BLOCK, param.dtype)
-    for start in range(0, n, ADAM_BLOCK):
-        end = start + ADAM_BLOCK
-        _adam_pass(xp, g[start:end], weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps,
-                   p[start:end], m1[start:end], v1[start:end], tmp[:min(end, n) - start])
+    if xp is numpy and n > ADAM_BLOCK and all(a.flags.c_contiguous for a in (grad, param, m, v)):
+        # A dozen passes over a large parameter stream it through memory a dozen times; done a
+        # block at a time, the block's five arrays stay in the L2 cache between passes. (A fresh
+        # temporary per call was measured faster than one kept from step to step: freshly
+        # allocated memory is likely what was just freed, still in the cache.)
+        g, p, m1, v1 = (a.reshape(-1) for a in (grad, param, m, v))
+        tmp = numpy.empty(ADAM_BLOCK, param.dtype)
+        for start in range(0, n, ADAM_BLOCK):
+            end = start + ADAM_BLOCK
+            _adam_pass(xp, g[start:end], *args, p[start:end], m1[start:end], v1[start:end],
+                       tmp[:min(end, n) - start])
+    else:
+        _adam_pass(xp, grad, *args, param, m, v, None)
     return param, m, v
 
 
