@@ -70,8 +70,9 @@ def install(modules):
     sys.modules.update(modules)
 
 
-def make_step(modules, workload, images):
-    """A function ``step(i)`` that runs the i-th training step of ``workload`` with ``modules``."""
+def make_step(modules, workload, images, side="minigrad"):
+    """A function ``step(i)`` that runs the i-th training step of ``workload`` with ``modules``
+    (``side="handwritten"``: the benchmarks' hand-written NumPy step of the same network)."""
     import numpy as np
 
     install(modules)
@@ -79,7 +80,8 @@ def make_step(modules, workload, images):
     if workload.startswith("mlp"):
         hidden, batch = (4, 2) if tiny else (64, 32)
         bench = modules["bench_mlp_step"]
-        train = bench.minigrad_side(bench.initial_weights(hidden))
+        weights = bench.initial_weights(hidden)
+        train = bench.minigrad_side(weights) if side == "minigrad" else bench.HandwrittenMLP(weights).step
 
         def step(i):
             start = (i * batch) % (len(images) - batch)
@@ -87,17 +89,28 @@ def make_step(modules, workload, images):
         return step
 
     hidden, latent, batch = (4, 2, 2) if tiny else (400, 20, 128)
-    modules["minigrad"].manual_seed(1)
+    if side == "handwritten":
+        from handwritten_vae import HandwrittenVAE
+
+        model = HandwrittenVAE(sizes=(784, hidden, latent), seed=1)
+
+        def step(i):
+            start = (i * batch) % (len(images) - batch)
+            model.train_step(images[start:start + batch])
+        return step
+
+    minigrad = modules["minigrad"]
+    minigrad.manual_seed(1)
     model = modules["autoencoders.models.vae"].VAE(hidden=(hidden,), latent_dim=latent)
     optimizer = modules["minigrad.optim"].Adam(model.parameters(), lr=1e-3)
     to_batch = modules["autoencoders.training.data"].to_batch
     labels = np.zeros(len(images), np.int64)
 
-    def step(i):
+    def step(i):  # the batch as the training loop's loader gives it: Tensors wrapping host arrays
         start = (i * batch) % (len(images) - batch)
         rows = slice(start, start + batch)
-        model.train_step(to_batch((images[rows], labels[rows], np.arange(start, start + batch))),
-                         {"model": optimizer})
+        arrays = (images[rows], labels[rows], np.arange(start, start + batch))
+        model.train_step(to_batch(tuple(minigrad.Tensor(a) for a in arrays)), {"model": optimizer})
     return step
 
 

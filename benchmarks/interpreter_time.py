@@ -11,7 +11,7 @@ shared object (libpython is the interpreter; the BLAS library; NumPy's ``_multia
 and the interpreter's time charged to the innermost Python function running (a sample whose
 innermost native frame is in libpython). Micro-benchmarks of the engine's Python underrate it:
 at the real size the caches are full of the step's arrays, and every Python operation costs
-several times more. Workloads as in ``compare_trees.py`` (synthetic images, no data files):
+several times more. Workloads those of ``compare_trees.py`` (synthetic images, no data files):
 ``mlp`` (784-64-784, batch 32, Adam), ``vae`` (784-400-20, batch 128).
 """
 
@@ -37,43 +37,17 @@ def parse_args(argv=None):
 
 
 def run_steps(workload, side, steps):
-    """The child: ``steps`` training steps of one side, after the imports and the set-up."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    sys.path[:0] = [root, os.path.join(root, "benchmarks")]
+    """The child: ``steps`` training steps of one side, after the imports and the set-up
+    (the workloads of ``compare_trees.py``)."""
+    benchmarks = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, benchmarks)
     import numpy as np
+    from compare_trees import load, make_step
 
     images = np.random.default_rng(0).random((4096, 784), dtype=np.float32)
-    if workload == "mlp":
-        import bench_mlp_step as bench
-
-        weights = bench.initial_weights(64)
-        step = bench.minigrad_side(weights) if side == "minigrad" else bench.HandwrittenMLP(weights).step
-        for i in range(steps):
-            start = (i * 32) % (len(images) - 32)
-            step(images[start:start + 32])
-        return
-    if side == "handwritten":
-        from handwritten_vae import HandwrittenVAE
-
-        model = HandwrittenVAE(seed=1)
-        for i in range(steps):
-            start = (i * 128) % (len(images) - 128)
-            model.train_step(images[start:start + 128])
-        return
-    import minigrad
-    from autoencoders.models.vae import VAE
-    from autoencoders.training.data import to_batch
-
-    minigrad.manual_seed(1)
-    model = VAE(hidden=(400,), latent_dim=20)
-    optimizer = minigrad.optim.Adam(model.parameters(), lr=1e-3)
-    labels = np.zeros(len(images), np.int64)
+    step = make_step(load(os.path.dirname(benchmarks), workload), workload, images, side)
     for i in range(steps):
-        start = (i * 128) % (len(images) - 128)
-        rows = slice(start, start + 128)
-        batch = to_batch((minigrad.Tensor(images[rows]), minigrad.Tensor(labels[rows]),
-                          minigrad.Tensor(np.arange(start, start + 128))))
-        model.train_step(batch, {"model": optimizer})
+        step(i)
 
 
 def profile(args, steps):
