@@ -9,6 +9,7 @@ the device, so its numbers differ from NumPy's for the same seed.
 import json
 
 from minigrad import backend as _backend
+from minigrad import cuda_graph as _cuda_graph
 
 _generators = {}
 _seeds = {}
@@ -38,17 +39,37 @@ def generator(xp=None):
 
     Its methods ``standard_normal(size, dtype=)``, ``random(size, dtype=)`` and
     ``permutation(n)`` exist on both NumPy's Generator and CuPy's RandomState.
+    Refused inside a step being captured as a CUDA graph (its draws would be frozen into
+    the graph): use :func:`normal` and :func:`uniform` there.
     """
+    if _cuda_graph.active_session() is not None:
+        raise _cuda_graph.CaptureError(
+            "minigrad.random.generator() inside a graphed step: a CUDA graph would replay the numbers it drew at "
+            "capture. Draw with minigrad.random.normal/uniform (refilled at every replay), or outside the step")
     return _generator(xp)
 
 
 def normal(shape, dtype, xp=None):
     """Standard normal samples of ``shape`` and ``dtype``."""
-    return _generator(xp).standard_normal(size=tuple(shape), dtype=dtype)
+    session = _cuda_graph.active_session()
+    if session is not None:
+        return session.random(xp or _backend.active_module(), shape, dtype, _normal)
+    return _normal(shape, dtype, xp)
 
 
 def uniform(shape, dtype, xp=None):
     """Uniform samples in [0, 1) of ``shape`` and ``dtype``."""
+    session = _cuda_graph.active_session()
+    if session is not None:
+        return session.random(xp or _backend.active_module(), shape, dtype, _uniform)
+    return _uniform(shape, dtype, xp)
+
+
+def _normal(shape, dtype, xp):
+    return _generator(xp).standard_normal(size=tuple(shape), dtype=dtype)
+
+
+def _uniform(shape, dtype, xp):
     gen = _generator(xp)
     if hasattr(gen, "random_sample"):  # CuPy RandomState
         return gen.random_sample(size=tuple(shape), dtype=dtype)

@@ -1,7 +1,8 @@
 """Fused elementwise kernels: the CUDA body and the array-module fallback compute the same thing.
 
 Without a GPU, the CUDA body of each kernel is compiled as C++ with the host compiler, in the
-shape CuPy gives it (``const T x`` for an input element, ``T& y`` for an output element),
+shape CuPy gives it (``const T x`` for an input element, ``T& y`` for an output element,
+``const T* s`` for a ``raw`` input),
 run over random data and compared with the NumPy fallback in float32 and float64. With
 ``nvcc`` present the same bodies are also compiled as CUDA device code (syntax and overloads).
 On a machine with CuPy and a GPU, the backend-parametrized tests run the real kernels.
@@ -36,6 +37,8 @@ def _cases():
         "gaussian_sample": ([rng.normal(0, 1, N), rng.normal(0, 2, N), rng.normal(0, 1, N)], []),
         "adam": ([rng.normal(0, 1, N), 0.01, 0.999, 0.9, 0.999, 1e-3 / (1 - 0.9 ** 3), (1 - 0.999 ** 3) ** 0.5, 1e-8],
                  [rng.normal(0, 1, N), rng.normal(0, 0.1, N), rng.uniform(0, 0.1, N)]),
+        "adam_at_step": ([rng.normal(0, 1, N), 0.01, 0.999, 0.9, 0.999, 1e-3, 1e-8, numpy.array(3.0)],
+                         [rng.normal(0, 1, N), rng.normal(0, 0.1, N), rng.uniform(0, 0.1, N)]),
     }
 
 
@@ -49,7 +52,9 @@ def _source(kernels, cuda=False):
         ins, outs = _names(kernel.in_params), _names(kernel.out_params)
         for T in ("float", "double"):
             args = ", ".join([f"const {T}* {n}__p" for n in ins] + [f"{T}* {n}__p" for n in outs])
-            loads = "".join(f"const T {n} = {n}__p[i]; " for n in ins) + "".join(f"T& {n} = {n}__p[i]; " for n in outs)
+            raw = {p.split()[-1] for p in kernel.in_params.split(",") if p.split()[0] == "raw"}
+            loads = ("".join(f"const T* {n} = {n}__p; " if n in raw else f"const T {n} = {n}__p[i]; " for n in ins)
+                     + "".join(f"T& {n} = {n}__p[i]; " for n in outs))
             if cuda:
                 lines.append(f'extern "C" __global__ void {kernel.name}_{T}(long n, {args}) {{ typedef {T} T; '
                              f"long i = blockIdx.x * blockDim.x + threadIdx.x; if (i < n) {{ {loads} {{ {kernel.cuda} }} }} }}")

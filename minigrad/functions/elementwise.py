@@ -14,7 +14,8 @@ side by side, and each backend runs its own spelling:
 The two must agree: ``tests/test_elementwise.py`` compiles each CUDA body as C++ with the
 host compiler (when one is present) and compares it with the fallback, so a kernel is
 checked on machines without a GPU too. Keep the bodies to what C++ and CUDA share:
-``exp``, ``log1p``, ``sqrt``, ``fabs``, ``fmax``, ``fmin``, arithmetic and ``?:``.
+``exp``, ``log1p``, ``sqrt``, ``pow``, ``fabs``, ``fmax``, ``fmin``, arithmetic and ``?:``; a
+``raw`` parameter (read as ``name[0]``) only for a 0-d array.
 
 Kernels compute; they are not ops. A Function's forward may call one (the math stays in
 its docstring and its backward is still written with ops); optimizers call them on raw
@@ -262,4 +263,29 @@ adam = Elementwise(
 of AdamW's decoupled decay (1 for none); ``step_size`` = lr/(1 − β₁ᵗ);
 ``bias2_sqrt`` = √(1 − β₂ᵗ)."""
 
-KERNELS = (sigmoid, sigmoid_grad, relu_grad, bce_with_logits, bce_with_logits_grad, gaussian_kl_terms, gaussian_sample, adam)
+
+
+def _adam_at_step(xp, grad, weight_decay, decay, beta1, beta2, lr, eps, step, param, m, v):
+    step_size = lr / (1.0 - beta1 ** step)   # 0-d arrays: the step count never leaves the device
+    bias2_sqrt = xp.sqrt(1.0 - beta2 ** step)
+    return _adam(xp, grad, weight_decay, decay, beta1, beta2, step_size, bias2_sqrt, eps, param, m, v)
+
+
+adam_at_step = Elementwise(
+    "adam_at_step",
+    "T grad, T weight_decay, T decay, T beta1, T beta2, T lr, T eps, raw T step",
+    "T param, T m, T v",
+    """T t = step[0];
+       T g = grad + weight_decay * param;
+       param *= decay;
+       m = beta1 * m + ((T)1 - beta1) * g;
+       v = beta2 * v + ((T)1 - beta2) * g * g;
+       T bias2_sqrt = sqrt((T)1 - pow(beta2, t));
+       param -= lr / ((T)1 - pow(beta1, t)) * (m / (sqrt(v) / bias2_sqrt + eps));""",
+    _adam_at_step,
+)
+""":data:`adam` with the step t read from a 0-d array on the device (``Adam(capturable=True)``):
+the bias corrections are computed in the kernel, so a CUDA graph that replays it stays right."""
+
+KERNELS = (sigmoid, sigmoid_grad, relu_grad, bce_with_logits, bce_with_logits_grad, gaussian_kl_terms, gaussian_sample,
+           adam, adam_at_step)

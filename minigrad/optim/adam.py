@@ -12,12 +12,19 @@ With g the gradient, θ the parameter, t the step (1, 2, ...):
 Without amsgrad, one parameter's whole update is :data:`minigrad.functions.elementwise.adam`:
 one fused kernel on CuPy; on NumPy in-place passes with one temporary array (two with
 Adam's weight decay).
+
+``capturable=True`` (PyTorch's name) keeps each parameter's step t in a 0-d array beside the
+parameter and computes the bias corrections from it on the device
+(:data:`~minigrad.functions.elementwise.adam_at_step`), so the update can be captured in a
+CUDA graph (:mod:`minigrad.cuda_graph`) and replayed; the default keeps t a Python int and
+the corrections on the host, which is cheaper per call.
 """
 
 import math
 
 import numpy
 
+from minigrad import backend as _backend
 from minigrad.backend import get_array_module
 from minigrad.functions import elementwise as _elementwise
 from minigrad.optim.optimizer import Optimizer
@@ -39,9 +46,18 @@ def _flush_subnormals(m, v):
 class Adam(Optimizer):
     decoupled_weight_decay = False
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
+                 capturable=False):
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        capturable=capturable)
         super().__init__(params, defaults)
+
+    def _capture_problem(self):
+        if all(group["capturable"] for group in self.param_groups):
+            return None
+        return (f"{type(self).__name__}(capturable=False) computes its bias corrections on the host from a Python "
+                "step count, so a CUDA graph would replay the captured step's corrections forever. Construct it "
+                f"with {type(self).__name__}(..., capturable=True)")
 
     def _check_group(self, group):
         beta1, beta2 = group["betas"]
@@ -49,6 +65,21 @@ class Adam(Optimizer):
         if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
             raise ValueError(f"{type(self).__name__}: invalid betas {tuple(group['betas'])} (each must be in [0, 1))")
         self._require_nonnegative(group, "weight_decay")
+
+    def load_state_dict(self, state_dict):
+        """As :meth:`Optimizer.load_state_dict`, but ``capturable`` stays this optimizer's own: it says
+        where the step count lives, not how to train, and either kind of state loads into either."""
+        capturable = [group["capturable"] for group in self.param_groups]
+        super().load_state_dict(state_dict)
+        for group, flag in zip(self.param_groups, capturable):
+            group["capturable"] = flag
+
+    def _new_adam_state(self, p, amsgrad):
+        xp = get_array_module(p.data)
+        state = {"step": 0, "exp_avg": xp.zeros_like(p.data), "exp_avg_sq": xp.zeros_like(p.data)}
+        if amsgrad:
+            state["max_exp_avg_sq"] = xp.zeros_like(p.data)
+        return self._new_state(p, state)
 
     def _step_group(self, group):
         # Python floats: NumPy 2 and CuPy treat them as weak scalars, so float32 stays float32.
@@ -60,6 +91,8 @@ class Adam(Optimizer):
         amsgrad = group["amsgrad"]
         # Decoupled decay (AdamW) scales θ first; Adam's L2 decay is added to the gradient.
         decay, l2 = (1.0 - lr * weight_decay, 0.0) if self.decoupled_weight_decay else (1.0, weight_decay)
+        if group["capturable"]:
+            return self._step_group_on_device(group, lr, beta1, beta2, eps, l2, decay)
         states = self.state
         corrected_at = None  # the step that step_size and bias2_sqrt were computed for
         for p in group["params"]:
@@ -69,11 +102,9 @@ class Adam(Optimizer):
             theta, g = p.data, grad.data
             state = states.get(p)
             if state is None:
-                xp = get_array_module(theta)
-                state = self.state[p] = {"step": 0, "exp_avg": xp.zeros_like(theta),
-                                         "exp_avg_sq": xp.zeros_like(theta)}
-                if amsgrad:
-                    state["max_exp_avg_sq"] = xp.zeros_like(theta)
+                state = self._new_adam_state(p, amsgrad)
+            elif type(state["step"]) is not int:  # a capturable Adam's state, loaded
+                state["step"] = int(_backend.to_numpy(state["step"]))
             state["step"] = step = state["step"] + 1
             if step != corrected_at:  # parameters usually share their step: computed once
                 step_size = lr / (1.0 - beta1 ** step)
@@ -86,26 +117,57 @@ class Adam(Optimizer):
                     _flush_subnormals(state["exp_avg"], state["exp_avg_sq"])
                 continue
 
+            _amsgrad_update(g, l2, decay, beta1, beta2, step_size, bias2_sqrt, eps, theta, state)
+
+    def _step_group_on_device(self, group, lr, beta1, beta2, eps, l2, decay):
+        """``capturable=True``: t is a 0-d array of the parameter's dtype, advanced on the device."""
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            theta, g = p.data, p.grad.data
+            state = self.state.get(p)
+            if state is None:
+                state = self._new_adam_state(p, group["amsgrad"])
+            step = state["step"]
+            if type(step) is int:  # new, or loaded from a non-capturable Adam's checkpoint
+                step = state["step"] = get_array_module(theta).full((), step, theta.dtype)
+            elif step.dtype != theta.dtype:
+                step = state["step"] = step.astype(theta.dtype)
+            step += 1
+            if not group["amsgrad"]:
+                _elementwise.adam_at_step(g, l2, decay, beta1, beta2, lr, eps, step, theta,
+                                          state["exp_avg"], state["exp_avg_sq"])
+                if type(theta) is numpy.ndarray and int(step) % FLUSH_EVERY == 0:
+                    _flush_subnormals(state["exp_avg"], state["exp_avg_sq"])
+                continue
             xp = get_array_module(theta)
-            m, v = state["exp_avg"], state["exp_avg_sq"]
-            if l2:
-                g = g + l2 * theta  # a new array: p.grad is never written
-            if decay != 1.0:
-                theta *= decay
-            tmp = g * (1.0 - beta1)
-            m *= beta1
-            m += tmp                                  # m = β₁m + (1 − β₁)g
-            xp.multiply(g, g, out=tmp)
-            tmp *= 1.0 - beta2
-            v *= beta2
-            v += tmp                                  # v = β₂v + (1 − β₂)g²
-            v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])  # v̂ = max(v̂, v)
-            xp.sqrt(v, out=tmp)
-            tmp /= bias2_sqrt
-            tmp += eps                                # denominator √v̂ₜ + ε
-            xp.divide(m, tmp, out=tmp)
-            tmp *= -step_size
-            theta += tmp
+            step_size = lr / (1.0 - beta1 ** step)
+            bias2_sqrt = xp.sqrt(1.0 - beta2 ** step)
+            _amsgrad_update(g, l2, decay, beta1, beta2, step_size, bias2_sqrt, eps, theta, state)
+
+
+def _amsgrad_update(g, l2, decay, beta1, beta2, step_size, bias2_sqrt, eps, theta, state):
+    """One amsgrad update of θ and its state in place (step_size, bias2_sqrt: floats or 0-d arrays)."""
+    xp = get_array_module(theta)
+    m, v = state["exp_avg"], state["exp_avg_sq"]
+    if l2:
+        g = g + l2 * theta  # a new array: p.grad is never written
+    if decay != 1.0:
+        theta *= decay
+    tmp = g * (1.0 - beta1)
+    m *= beta1
+    m += tmp                                  # m = β₁m + (1 − β₁)g
+    xp.multiply(g, g, out=tmp)
+    tmp *= 1.0 - beta2
+    v *= beta2
+    v += tmp                                  # v = β₂v + (1 − β₂)g²
+    v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])  # v̂ = max(v̂, v)
+    xp.sqrt(v, out=tmp)
+    tmp /= bias2_sqrt
+    tmp += eps                                # denominator √v̂ₜ + ε
+    xp.divide(m, tmp, out=tmp)
+    tmp *= -step_size
+    theta += tmp
 
 
 class AdamW(Adam):
@@ -113,5 +175,7 @@ class AdamW(Adam):
 
     decoupled_weight_decay = True
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
+                 capturable=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                         capturable=capturable)

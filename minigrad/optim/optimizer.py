@@ -26,6 +26,7 @@ Subclasses define ``_check_group(group)`` (validate hyperparameters) and
 """
 
 from minigrad import backend as _backend
+from minigrad import cuda_graph as _cuda_graph
 from minigrad.autograd import enable_grad, no_grad
 from minigrad.tensor import Tensor
 
@@ -121,6 +122,9 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        session = _cuda_graph.active_session()
+        if session is not None:
+            session.add_optimizer(self)
         with no_grad():
             for group in self.param_groups:
                 self._step_group(group)
@@ -128,6 +132,22 @@ class Optimizer:
 
     def _step_group(self, group):
         raise NotImplementedError(f"{type(self).__name__} does not define _step_group")
+
+    # ----- CUDA graphs (minigrad.cuda_graph) ------------------------------------------
+    def _capture_problem(self):
+        """Why a step of this optimizer cannot be captured in a CUDA graph, or None (subclasses override)."""
+        return None
+
+    def _new_state(self, p, state):
+        """Store ``state`` as parameter ``p``'s first state; refused while a step is being captured."""
+        if _cuda_graph.active_session() is not None:
+            raise _cuda_graph.CaptureError(
+                f"graphed step: {type(self).__name__} would make the state of a parameter {p.shape} inside the "
+                "captured step, and a replay would make it afresh each time. The optimizer's state must exist "
+                "before the capture (the warm-up call makes it): did this parameter get its first gradient in "
+                "this call?")
+        self.state[p] = state
+        return state
 
     # ----- checkpoints ---------------------------------------------------------------
     def state_dict(self):

@@ -39,7 +39,7 @@ class RMSprop(Optimizer):
             xp = get_array_module(theta)
             state = self.state.get(p)
             if state is None:
-                state = self.state[p] = {"step": 0, "square_avg": xp.zeros_like(theta)}
+                state = self._new_state(p, {"step": 0, "square_avg": xp.zeros_like(theta)})
                 if momentum:
                     state["momentum_buffer"] = xp.zeros_like(theta)
                 if centered:

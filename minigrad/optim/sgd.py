@@ -39,7 +39,7 @@ class SGD(Optimizer):
                 state = self.state.get(p)
                 if state is None:
                     buf = g.copy()
-                    self.state[p] = {"momentum_buffer": buf}
+                    self._new_state(p, {"momentum_buffer": buf})
                 else:
                     buf = state["momentum_buffer"]
                     buf *= momentum

@@ -49,7 +49,7 @@ def sgd_reference(theta, grads, lr, momentum=0.0, dampening=0.0, nesterov=False,
 
 
 def adam_reference(theta, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-                   decoupled=False):
+                   decoupled=False, capturable=False):  # capturable: where t is kept, not the rule
     b1, b2 = betas
     m = np.zeros_like(theta)
     v = np.zeros_like(theta)
@@ -100,6 +100,11 @@ CASES = [
     ("adam-amsgrad", optim.Adam, dict(lr=0.05, betas=(0.5, 0.8), amsgrad=True), adam_reference),
     ("adamw", optim.AdamW, dict(lr=0.05, weight_decay=0.2), lambda *a, **k: adam_reference(*a, decoupled=True, **k)),
     ("adamw-amsgrad", optim.AdamW, dict(lr=0.05, betas=(0.5, 0.8), weight_decay=0.2, amsgrad=True),
+     lambda *a, **k: adam_reference(*a, decoupled=True, **k)),
+    ("adam-capturable", optim.Adam, dict(lr=0.05, weight_decay=0.2, capturable=True), adam_reference),
+    ("adam-amsgrad-capturable", optim.Adam, dict(lr=0.05, betas=(0.5, 0.8), amsgrad=True, capturable=True),
+     adam_reference),
+    ("adamw-capturable", optim.AdamW, dict(lr=0.05, weight_decay=0.2, capturable=True),
      lambda *a, **k: adam_reference(*a, decoupled=True, **k)),
     ("rmsprop", optim.RMSprop, dict(lr=0.01), rmsprop_reference),
     ("rmsprop-alpha-wd", optim.RMSprop, dict(lr=0.01, alpha=0.5, eps=1e-3, weight_decay=0.1), rmsprop_reference),
@@ -351,6 +356,7 @@ STATEFUL = [
     (optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1)),
     (optim.Adam, dict(lr=0.05, betas=(0.5, 0.8), weight_decay=0.1, amsgrad=True)),
     (optim.AdamW, dict(lr=0.05, weight_decay=0.2)),
+    (optim.AdamW, dict(lr=0.05, weight_decay=0.2, capturable=True)),
     (optim.RMSprop, dict(lr=0.01, alpha=0.5, momentum=0.8, centered=True)),
 ]
 
@@ -410,6 +416,34 @@ def test_load_state_dict_casts_floating_state_to_the_param_dtype(backend, rng):
     target.load_state_dict(source.state_dict())
     assert target.state[p32]["exp_avg"].dtype == np.float32
     assert target.state[p32]["step"] == 1
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_capturable_adam_keeps_its_step_on_the_device_and_loads_either_kind_of_state(backend, rng, amsgrad):
+    grads = grad_sequence(rng, 6)
+    start = [host(p) for p in make_params(rng)]
+    kwargs = dict(lr=0.05, betas=(0.5, 0.8), amsgrad=amsgrad)
+    uninterrupted = [minigrad.tensor(s, requires_grad=True) for s in start]
+    run(optim.Adam(uninterrupted, **kwargs), uninterrupted, grads)
+
+    for first_capturable in (True, False):  # saved by one kind, resumed by the other
+        first = [minigrad.tensor(s, requires_grad=True) for s in start]
+        first_optimizer = optim.Adam(first, capturable=first_capturable, **kwargs)
+        run(first_optimizer, first, grads[:3])
+        step = first_optimizer.state[first[0]]["step"]
+        if first_capturable:
+            assert step.shape == () and step.dtype == np.float64 and backend_of(step) == backend
+            assert float(to_numpy(step)) == 3.0
+        else:
+            assert step == 3
+        resumed = [minigrad.tensor(host(p), requires_grad=True) for p in first]
+        resumed_optimizer = optim.Adam(resumed, capturable=not first_capturable, **kwargs)
+        resumed_optimizer.load_state_dict(first_optimizer.state_dict())
+        run(resumed_optimizer, resumed, grads[3:])
+        step = resumed_optimizer.state[resumed[0]]["step"]
+        assert (step if first_capturable else float(to_numpy(step))) == 6
+        for i in range(len(SHAPES)):
+            np.testing.assert_allclose(host(resumed[i]), host(uninterrupted[i]), rtol=1e-12, atol=1e-14)
 
 
 def test_load_state_dict_refuses_a_different_layout_and_changes_nothing(rng):
