@@ -84,7 +84,7 @@ def _key_value(text):
 # ---- the parser ---------------------------------------------------------------------------
 
 TRAIN_FLAGS = ("dataset", "data_root", "epochs", "batch_size", "lr", "latent_dim", "hidden", "backend", "dtype",
-               "seed", "noise", "limit_train", "limit_test")
+               "cuda_graph", "seed", "noise", "limit_train", "limit_test")
 
 
 def build_parser():
@@ -103,6 +103,8 @@ def build_parser():
     p.add_argument("--hidden", type=_hidden, metavar="N,N,...", help="hidden layer sizes, e.g. 512,256")
     p.add_argument("--backend", choices=("numpy", "cupy"))
     p.add_argument("--dtype", choices=("float32", "float64"))
+    p.add_argument("--cuda-graph", action="store_true", default=None,
+                   help="with --backend cupy: capture the training step once as a CUDA graph and replay it")
     p.add_argument("--seed", type=int)
     p.add_argument("--noise", metavar="KIND:LEVEL",
                    help="corrupt the encoder's input (denoising): gaussian:STD, masking:FRACTION or "

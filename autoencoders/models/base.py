@@ -63,11 +63,13 @@ OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSpro
 
 
 def make_optimizer(config, parameters):
-    """``config["optimizer"]`` (adam, adamw, sgd, rmsprop) over ``parameters`` with ``config["lr"]``."""
+    """``config["optimizer"]`` (adam, adamw, sgd, rmsprop) over ``parameters`` with ``config["lr"]``;
+    Adam and AdamW ``capturable`` when the config asks for CUDA graphs."""
     name = config.get("optimizer", "adam")
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZERS)}")
-    return getattr(optim, OPTIMIZERS[name])(parameters, lr=config["lr"])
+    extra = {"capturable": True} if config.get("cuda_graph") and name in ("adam", "adamw") else {}
+    return getattr(optim, OPTIMIZERS[name])(parameters, lr=config["lr"], **extra)
 
 
 def mlp(sizes, activation=nn.ReLU):

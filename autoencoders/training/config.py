@@ -29,6 +29,7 @@ BASE_DEFAULTS = {
     "optimizer": "adam",         # adam, adamw, sgd, rmsprop (used by the default configure_optimizers)
     "backend": "numpy",          # numpy or cupy
     "dtype": "float32",          # float32 or float64
+    "cuda_graph": False,         # on cupy: replay each training step as a CUDA graph (docs/gpu.md)
     "seed": 0,                   # parameters' initialization, shuffling, noise, binarization
     "value_range": [0.0, 1.0],   # input scaling: [0, 1] or [-1, 1]
     "binarize": None,            # None, "threshold" (> 0.5), "static" (one Bernoulli draw) or
@@ -93,6 +94,7 @@ def validate(config):
     check(isinstance(config["lr"], (int, float)) and config["lr"] > 0, "lr", "a number > 0")
     check(config["backend"] in BACKENDS, "backend", "numpy or cupy")
     check(config["dtype"] in ("float32", "float64"), "dtype", "float32 or float64")
+    check(isinstance(config.get("cuda_graph", False), bool), "cuda_graph", "true or false")  # older runs: absent
     check(_is_int(config["seed"]), "seed", "an integer")
     check(config["value_range"] in ([0.0, 1.0], [-1.0, 1.0]), "value_range", "[0, 1] or [-1, 1]")
     check(config["binarize"] in BINARIZE, "binarize", "null, threshold, static or dynamic")

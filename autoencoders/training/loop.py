@@ -10,6 +10,10 @@ shows the running means of the terms), then its ``evaluate_step`` on the test se
 line appended to metrics.jsonl and the checkpoint rewritten (atomically). A checkpoint of
 the untrained model (epoch 0) is written before the first step.
 
+With ``cuda_graph`` (on CuPy) each step after a shape's first two is a replay of a CUDA graph
+captured from ``train_step`` (:mod:`minigrad.cuda_graph`); the values it returns are copied
+at once, since the next replay overwrites them.
+
 No host sync per step: ``train_step`` may return its values as 0-d Tensors on the device
 (the models' default), and :class:`_RunningSums` reads them in one transfer about every
 ``SYNC_SECONDS`` (when the bar refreshes, and whenever the sums are needed), then adds them
@@ -33,7 +37,7 @@ import math
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy
@@ -41,6 +45,8 @@ from tqdm import tqdm
 
 import minigrad
 from minigrad import backend as _backend
+from minigrad.cuda_graph import graphed
+from autoencoders.models import Batch
 from autoencoders.training import checkpoint as ckpt
 from autoencoders.training.config import ConfigError, build_model, validate
 from autoencoders.training.data import RunData, load_data, test_loader, to_batch, train_loader
@@ -71,6 +77,9 @@ def engine_settings(config, backend=None):
             yield
         finally:
             minigrad.set_default_dtype(previous_dtype)
+
+
+BATCH_FIELDS = tuple(field.name for field in fields(Batch))
 
 
 @dataclass
@@ -224,6 +233,23 @@ class _Trainer:
         self.optimizers = self.model.configure_optimizers(config)
         self.loader = train_loader(self.data, config)
         self.show_bar = not quiet and sys.stderr.isatty()
+        self.graphed_steps = {}  # the batch's fields present -> its GraphedStep (config "cuda_graph")
+
+    def _train_step(self, batch):
+        """The model's step; with ``cuda_graph``, a replay of it (see minigrad.cuda_graph)."""
+        if not self.config.get("cuda_graph"):  # absent from the configs of runs saved before it existed
+            return self.model.train_step(batch, self.optimizers)
+        names = tuple(name for name in BATCH_FIELDS if getattr(batch, name) is not None)
+        step = self.graphed_steps.get(names)
+        if step is None:
+            def step_of_tensors(*tensors):
+                return self.model.train_step(Batch(**dict(zip(names, tensors))), self.optimizers)
+
+            step = self.graphed_steps[names] = graphed(step_of_tensors)
+        values = step(*(getattr(batch, name) for name in names))
+        # a replay's outputs are overwritten by the next one; the running sums read them later
+        return {name: minigrad.Tensor._wrap(v.data.copy()) if isinstance(v, minigrad.Tensor) else v
+                for name, v in values.items()}
 
     def fit(self, state):
         config = self.config
@@ -268,7 +294,7 @@ class _Trainer:
         with bar:
             for arrays in loader:
                 batch = to_batch(arrays)
-                values = model.train_step(batch, self.optimizers)
+                values = self._train_step(batch)
                 partial["examples"] += len(batch)
                 partial["batches"] += 1
                 sums.add(values, len(batch), partial["batches"])

@@ -170,3 +170,12 @@ def test_noise_flag_sets_the_corruption_and_draws_the_denoising_figure(tmp_path,
 def test_a_malformed_noise_flag_is_a_usage_error(tmp_path, capsys):
     status, _, err = run(capsys, "train", "dae", *TINY, "--noise", "bogus", "--out", str(tmp_path / "r"))
     assert status == 2 and "KIND:LEVEL" in err and not (tmp_path / "r").exists()
+
+
+def test_cuda_graph_flag_is_saved_in_the_config(tmp_path, capsys):
+    path = tmp_path / "vae-run"
+    assert main(["train", "vae", *TINY, "--epochs", "0", "--no-plots", "--cuda-graph", "--out", str(path)]) == 0
+    assert json.loads((path / CONFIG).read_text())["cuda_graph"] is True
+    other = tmp_path / "vae-eager"
+    assert main(["train", "vae", *TINY, "--epochs", "0", "--no-plots", "--out", str(other)]) == 0
+    assert json.loads((other / CONFIG).read_text())["cuda_graph"] is False

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import minigrad
+from minigrad.backend import to_numpy
 from autoencoders.models import get_model_class, register, registry
 from autoencoders.models.ae import AE
 from autoencoders.training import (
@@ -272,3 +273,37 @@ def test_engine_settings_are_restored(tmp_path):
     train(tiny_config(epochs=1, dtype="float64"), tmp_path, quiet=True)
     assert (minigrad.get_backend(), minigrad.get_default_dtype()) == before
     assert load_checkpoint(tmp_path)["model"]["encoder.0.weight"].dtype == np.float64
+
+
+# ---- CUDA graphs (config "cuda_graph"; replays on CuPy, the same checks on the CPU) ----------
+
+@pytest.mark.parametrize("model", ["vae", "dae"])
+def test_cuda_graph_training_matches_eager_training(backend, tmp_path, model):
+    options = dict(TINY, backend=backend, epochs=2, limit_train=160, batch_size=64)  # 64, 64, then 32
+    options.pop("quiet")
+    if model == "dae":
+        options["noise"] = "masking:0.25"  # the noisy input is one more field of the batch
+    eager, graphs = tmp_path / "eager", tmp_path / "graphs"
+    train(make_config(model, **options), eager, quiet=True)
+    train(make_config(model, cuda_graph=True, **options), graphs, quiet=True)
+    # the same noise, batches and updates; only Adam's bias correction is computed in float32 on the
+    # device (capturable) instead of in float64 on the host
+    for (epoch, train_terms, test_terms), (_, train_ref, test_ref) in zip(terms(graphs), terms(eager)):
+        for name in train_ref:
+            assert train_terms[name] == pytest.approx(train_ref[name], rel=1e-4), (epoch, name)
+        for name in test_ref:
+            assert test_terms[name] == pytest.approx(test_ref[name], rel=1e-4), (epoch, name)
+    got, want = load_checkpoint(graphs)["model"], load_checkpoint(eager)["model"]
+    for name in want:
+        np.testing.assert_allclose(to_numpy(got[name]), to_numpy(want[name]), rtol=1e-3, atol=1e-5, err_msg=name)
+
+
+def test_cuda_graph_is_a_config_option_and_makes_adam_capturable():
+    config = make_config("vae", cuda_graph=True)
+    model = get_model_class("vae")(**{k: v for k, v in config.items() if k == "latent_dim"})
+    (optimizer,) = model.configure_optimizers(config).values()
+    assert optimizer.param_groups[0]["capturable"] is True
+    (optimizer,) = model.configure_optimizers(make_config("vae")).values()
+    assert optimizer.param_groups[0]["capturable"] is False
+    with pytest.raises(ConfigError, match="cuda_graph: expected true or false, got 'yes'"):
+        make_config("vae", cuda_graph="yes")
