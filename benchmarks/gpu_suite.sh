@@ -7,9 +7,11 @@
 #
 # 1. the test suite on real CuPy (tests parametrized with the "cupy" backend, the fused kernels'
 #    and the optimizers' first), stopped cleanly after TEST_LIMIT seconds;
-# 2. benchmarks/bench_gpu_vae.py: a NumPy-vs-CuPy correctness check of one VAE step, then the VAE
-#    epoch on 60,000 SYNTHETIC images with minigrad CuPy vs PyTorch CUDA at batch 128 and 1024
-#    (plus fused kernels off, the training loop's own path, and minigrad on this machine's CPU).
+# 2. benchmarks/bench_gpu_vae.py: a NumPy-vs-CuPy correctness check of one VAE step and of five
+#    steps replayed as a CUDA graph, then the VAE epoch on 60,000 SYNTHETIC images with minigrad
+#    CuPy vs PyTorch CUDA at batch 128 and 1024, eager and as CUDA graphs (plus fused kernels off,
+#    the training loop's own path, `autoencoders train vae` with and without --cuda-graph, and
+#    minigrad on this machine's CPU).
 #
 # Each part has its own time limit and its own exit status; a failing part does not stop the next.
 # Logs go to $OUT (set by the device runner) or to ./gpu_suite_logs.
@@ -43,8 +45,8 @@ if [ "$TEST_LIMIT" = 0 ]; then
     echo "TEST_LIMIT=0: the test part is skipped"
 elif $PYTHON -c "import pytest" 2>/dev/null; then
     # Most relevant first; pytest drops the duplicates of the final "tests".
-    run_part tests-cupy "$TEST_LIMIT" $PYTHON -m pytest -q -p no:cacheprovider -k cupy --maxfail=25 \
-        tests/test_elementwise.py tests/optim tests/nn/test_losses.py tests/autoencoders/test_vae.py \
+    run_part tests-cupy "$TEST_LIMIT" $PYTHON -m pytest -o addopts=--import-mode=importlib -q -rfE -p no:cacheprovider -k cupy --maxfail=25 \
+        tests/test_cuda_graph.py tests/test_elementwise.py tests/optim tests/nn/test_losses.py tests/autoencoders/test_vae.py \
         tests/test_autograd.py tests/test_backend.py tests/test_ops.py tests
 else
     echo "pytest is not installed here: the test part is skipped (bench_gpu_vae.py's correctness check still runs)"
