@@ -5,7 +5,8 @@ during stream capture is currently unsupported"), although cuBLAS itself support
 when each handle has its own workspace. So :func:`minigrad.cuda_graph.graphed` makes, before
 each capture, a cuBLAS handle of its own for the capture stream with a workspace set
 (:func:`prepare`), and :func:`matmul` calls ``cublas{S,D}gemm[StridedBatched]`` through
-ctypes on that handle. Only :mod:`minigrad.gemm` calls it, and only during a capture.
+ctypes on that handle. It is called only during a capture, where
+:func:`minigrad.cuda_graph.products_through_cublas` points the ops' products (:mod:`minigrad.gemm`) at it.
 
 Row-major products through column-major cuBLAS: C = A·B (m×n, row-major) is, read
 column-major, Cᵀ = Bᵀ·Aᵀ (n×m); a row-major operand read column-major is its transpose, so
@@ -14,6 +15,7 @@ it goes in untransposed ("N"), and a column-major one (a transposed view, ``W.T`
 
 import ctypes
 import ctypes.util
+import math
 
 import numpy
 
@@ -114,50 +116,44 @@ def matmul(a, b, out=None):
     if b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous:  # the leading axes of a are just more rows
         return _into(out, matmul(a.reshape(-1, k), b).reshape(a.shape[:-1] + (n,)))
     batch = numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2])  # shapes: host tuples
-    result = out if _writable_rows(out, batch + (m, n)) else cupy.empty(batch + (m, n), a.dtype)
-    if m == 0 or n == 0:
+    count = math.prod(batch)
+    result = out if _writable_rows(out, batch, m, n) else cupy.empty(batch + (m, n), dtype)
+    if m == 0 or n == 0 or k == 0:
+        if k == 0:
+            result.fill(0)  # an empty sum
         return _into(out, result)
-    if k == 0:
-        result.fill(0)
-        return _into(out, result)
-    count = 1
-    for size in batch:
-        count *= size
-    if batch and not result.flags.c_contiguous:
-        result = cupy.empty(batch + (m, n), a.dtype)
-    c3 = result.reshape(count, m, n) if batch else result[None]
-    if _layout(c3.strides[1:], m, n, c3.itemsize) != (_OP_N, c3.strides[1] // c3.itemsize):  # rows, not columns
-        result = cupy.empty(batch + (m, n), a.dtype)
-        c3 = result.reshape(count, m, n)
-    a3, b3 = _as_batch(a, batch, count), _as_batch(b, batch, count)
-    a3 = a3 if a3 is not None and _layout(a3.strides[1:], m, k, a.itemsize) else cupy.ascontiguousarray(
-        cupy.broadcast_to(a, batch + (m, k))).reshape(count, m, k)
-    b3 = b3 if b3 is not None and _layout(b3.strides[1:], k, n, b.itemsize) else cupy.ascontiguousarray(
-        cupy.broadcast_to(b, batch + (k, n))).reshape(count, k, n)
-    _gemm(a3, b3, c3, count, m, n, k)
+    _gemm(_operand(a, batch, count), _operand(b, batch, count), result.reshape(count, m, n), count, m, n, k)
     return _into(out, result)
 
 
-def _writable_rows(out, shape):
-    return out is not None and tuple(out.shape) == shape and out.strides[-1] == out.itemsize
+def _writable_rows(out, batch, m, n):
+    """``out`` can take the product in place: its shape, rows of unit stride, and (batched) C order."""
+    if out is None or tuple(out.shape) != batch + (m, n):
+        return False
+    if batch:
+        return out.flags.c_contiguous
+    return _layout(out.strides, m, n, out.itemsize) == (_OP_N, out.strides[0] // out.itemsize)
 
 
-def _as_batch(x, batch, count):
-    """x broadcast to ``batch`` as a (count, rows, cols) view with one batch stride, or None if it has none."""
+def _operand(x, batch, count):
+    """x broadcast to ``batch`` as a (count, rows, cols) array cuBLAS can read: a view with one batch
+    stride where the strides allow it, else a contiguous copy."""
     cupy = _backend.module_for("cupy")
-    full = cupy.broadcast_to(x, batch + x.shape[-2:])
+    matrix = x.shape[-2:]
+    full = cupy.broadcast_to(x, batch + matrix)
     axes = [(size, stride) for size, stride in zip(full.shape[:-2], full.strides[:-2]) if size != 1]
-    if not axes:
-        return cupy.lib.stride_tricks.as_strided(full, (count,) + x.shape[-2:], (0,) + full.strides[-2:])
-    if len({stride for _, stride in axes}) == 1 and axes[0][1] == 0:  # one broadcast matrix for all
-        return cupy.lib.stride_tricks.as_strided(full, (count,) + x.shape[-2:], (0,) + full.strides[-2:])
-    inner = axes[-1][1]  # the batch axes must nest like a C-order block of one stride
-    expected = inner
-    for size, stride in reversed(axes):
-        if stride != expected:
-            return None
-        expected *= size
-    return cupy.lib.stride_tricks.as_strided(full, (count,) + x.shape[-2:], (inner,) + full.strides[-2:])
+    if all(stride == 0 for _, stride in axes):  # one matrix for the whole batch
+        batch_stride = 0
+    else:  # the batch axes must nest like a C-order block of one stride
+        batch_stride = expected = axes[-1][1]
+        for size, stride in reversed(axes):
+            if stride != expected:
+                batch_stride = None
+                break
+            expected *= size
+    if batch_stride is not None and _layout(full.strides[-2:], *matrix, x.itemsize):
+        return cupy.lib.stride_tricks.as_strided(full, (count,) + matrix, (batch_stride,) + full.strides[-2:])
+    return cupy.ascontiguousarray(full).reshape((count,) + matrix)
 
 
 def _gemm(a3, b3, c3, count, m, n, k):

@@ -37,6 +37,8 @@ with the same checks at the call that would capture and at later ones, so code t
 under ``graphed`` on the CPU runs on the GPU.
 """
 
+import contextlib
+
 from minigrad import backend as _backend
 
 _session = None         # the capture in progress, if any (captures are not nested or threaded)
@@ -173,12 +175,12 @@ class GraphedStep:
         if self._pool is None:
             self._pool = cupy.cuda.MemoryPool()
             _private_pools.append(self._pool)
-        cublas.prepare(_stream)  # CuPy's matmul refuses to be captured; minigrad.gemm calls cuBLAS itself
+        cublas.prepare(_stream)  # CuPy's matmul refuses to be captured: minigrad.cublas calls cuBLAS itself
 
         inputs_in_graph = [cupy.empty_like(a) for a in arrays]
         args = [Tensor._wrap(s) if isinstance(x, Tensor) else s for s, x in zip(inputs_in_graph, inputs)]
         session = CaptureSession(on_device=True)
-        with cupy.cuda.using_allocator(self._pool.malloc), _stream:
+        with cupy.cuda.using_allocator(self._pool.malloc), _stream, products_through_cublas():
             _session = session
             _stream.begin_capture()
             try:
@@ -196,6 +198,20 @@ class GraphedStep:
                 _session = None
             graph = _stream.end_capture()
         return _DeviceCapture(graph, inputs_in_graph, outputs, session)
+
+
+@contextlib.contextmanager
+def products_through_cublas():
+    """The ops' matrix products (:mod:`minigrad.gemm`) call cuBLAS directly for the block, which a
+    capture records (CuPy's own matmul refuses to run while a stream captures)."""
+    from minigrad import cublas, gemm
+
+    saved = gemm.matmul, gemm.matmul_into
+    gemm.matmul = gemm.matmul_into = cublas.matmul
+    try:
+        yield
+    finally:
+        gemm.matmul, gemm.matmul_into = saved
 
 
 def _array_of(x, index):

@@ -1,22 +1,21 @@
-"""The matrix product of arrays that every op calls: ``a @ b`` (``out=`` to write in place).
+"""The matrix products of arrays that the ops call: ``gemm.matmul(a, b)`` and
+``gemm.matmul_into(a, b, out)``.
 
-Inside a step being captured as a CUDA graph (:mod:`minigrad.cuda_graph`) CuPy's own
-matmul refuses to run (CuPy does not let cuBLAS be called while a stream captures), so
-there the product goes to cuBLAS directly (:mod:`minigrad.cublas`), which a graph records.
-Everywhere else this is the array type's own matmul.
+They are the array type's own matmul (``a @ b``, ``xp.matmul(a, b, out=out)``), except while a
+step is being captured as a CUDA graph on CuPy (:mod:`minigrad.cuda_graph`): CuPy refuses to
+call cuBLAS while a stream captures, so for the capture :mod:`minigrad.cuda_graph` points both
+names at :func:`minigrad.cublas.matmul`, which calls cuBLAS itself and is recorded. Ops look the
+names up at each call (``gemm.matmul``, not a copy of it) for that reason; outside a capture a
+product costs one builtin call more than ``a @ b``.
 """
 
-from minigrad import cuda_graph as _cuda_graph
+import operator
+
 from minigrad.backend import get_array_module
 
+matmul = operator.matmul
 
-def gemm(a, b, out=None):
-    """``a @ b`` for arrays (``numpy.matmul``'s rules), into ``out`` when it is given."""
-    session = _cuda_graph.active_session()
-    if session is not None and session.on_device:
-        from minigrad import cublas
 
-        return cublas.matmul(a, b, out)
-    if out is None:
-        return a @ b
+def matmul_into(a, b, out):
+    """``a @ b`` written into ``out``."""
     return get_array_module(a).matmul(a, b, out=out)

@@ -51,7 +51,7 @@ def generator(xp=None):
 
 def normal(shape, dtype, xp=None):
     """Standard normal samples of ``shape`` and ``dtype``."""
-    session = _cuda_graph.active_session()
+    session = _cuda_graph._session  # read directly: this runs at every draw
     if session is not None:
         return session.random(xp or _backend.active_module(), shape, dtype, _normal)
     return _normal(shape, dtype, xp)
@@ -59,7 +59,7 @@ def normal(shape, dtype, xp=None):
 
 def uniform(shape, dtype, xp=None):
     """Uniform samples in [0, 1) of ``shape`` and ``dtype``."""
-    session = _cuda_graph.active_session()
+    session = _cuda_graph._session  # read directly: this runs at every draw
     if session is not None:
         return session.random(xp or _backend.active_module(), shape, dtype, _uniform)
     return _uniform(shape, dtype, xp)

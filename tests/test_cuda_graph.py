@@ -211,6 +211,27 @@ def test_inputs_must_be_tensors_or_arrays():
         step([1.0, 2.0])
 
 
+def test_inside_a_capture_the_ops_products_call_cublas_and_after_it_their_own_matmul(monkeypatch):
+    from minigrad import cublas, cuda_graph, gemm
+
+    calls = []
+
+    def recorded(a, b, out=None):
+        calls.append((a.shape, b.shape))
+        return np.matmul(a, b, out=out)
+
+    monkeypatch.setattr(cublas, "matmul", recorded)
+    layer = nn.Linear(3, 2)
+    x = minigrad.tensor(np.ones((4, 3), dtype="float32"), requires_grad=True)
+    with cuda_graph.products_through_cublas():
+        assert gemm.matmul is recorded and gemm.matmul_into is recorded
+        layer(x).sum().backward()
+    assert sorted(calls) == sorted([((4, 3), (3, 2)), ((4, 2), (2, 3)), ((2, 4), (4, 3))])  # y, ∂x, ∂W
+    calls.clear()
+    layer(x).sum().backward()
+    assert calls == [] and gemm.matmul is not recorded and gemm.matmul_into is not recorded
+
+
 # ----- a real capture (CuPy and a GPU) -------------------------------------------------------
 
 def test_a_host_sync_inside_the_step_is_explained_and_leaves_cupy_usable(backend):

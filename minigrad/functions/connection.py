@@ -1,7 +1,7 @@
 """Connection layers as functions: linear (the fully connected layer, one fused op)."""
 
 from minigrad.autograd import Function
-from minigrad.gemm import gemm
+from minigrad import gemm
 from minigrad.functions.linalg import matmul
 from minigrad.functions.shape import broadcast_to, transpose
 
@@ -14,7 +14,7 @@ class Linear(Function):
     """
 
     def forward(self, x, weight, bias=None):
-        y = gemm(x, weight.T)
+        y = gemm.matmul(x, weight.T)
         if bias is not None:
             y += bias
         return y
@@ -49,11 +49,11 @@ class LinearGrad(Function):
         want_x, want_w, want_b = self.wanted
         grads = []
         if want_x:
-            grads.append(gemm(g, weight))
+            grads.append(gemm.matmul(g, weight))
         if g.ndim != 2:  # the leading axes, as one batch axis, for the two sums below
             g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
         if want_w:
-            grads.append(gemm(g.T, x))
+            grads.append(gemm.matmul(g.T, x))
         if want_b:
             grads.append(g.sum(axis=0))
         return tuple(grads) if len(grads) > 1 else grads[0]
@@ -81,7 +81,7 @@ class LinearWeightGrad(Function):
     """
 
     def forward(self, gy, x):
-        return gemm(gy.reshape(-1, gy.shape[-1]).T, x.reshape(-1, x.shape[-1]))
+        return gemm.matmul(gy.reshape(-1, gy.shape[-1]).T, x.reshape(-1, x.shape[-1]))
 
     def backward(self, ggw):
         gy, x = self.inputs

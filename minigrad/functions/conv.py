@@ -32,7 +32,7 @@ import numpy
 
 from minigrad.autograd import Function
 from minigrad.backend import get_array_module
-from minigrad.gemm import gemm
+from minigrad import gemm
 from minigrad.functions.reduction import sum as _sum
 
 
@@ -207,7 +207,7 @@ def conv2d_batch_last(x, w, b, stride, padding, dilation, out_size):
     y = xp.empty((oh * ow * n, o), dtype=xp.result_type(x.dtype, w.dtype))
     for r0, r1 in _chunks(oh, k * ow * n):
         cols = view[:, :, :, r0:r1].reshape(k, (r1 - r0) * ow * n)   # gathered
-        gemm(cols.T, w_rows, out=y[r0 * ow * n:r1 * ow * n])      # the GEMM
+        gemm.matmul_into(cols.T, w_rows, y[r0 * ow * n:r1 * ow * n])   # the GEMM
     return transposed_nchw(y.reshape(oh * ow, n * o), (n, o, oh, ow), b)
 
 
@@ -222,7 +222,7 @@ def conv2d_arrays(x, w, b, stride, padding, dilation, out_size):
     view = im2col(x, w.shape[2:], stride, padding, dilation, out_size)
     y = xp.empty((n, o, oh * ow), dtype=xp.result_type(x.dtype, w.dtype))
     for n0, n1 in _chunks(n, k * oh * ow):
-        gemm(w.reshape(o, k), view[n0:n1].reshape(n1 - n0, k, oh * ow), out=y[n0:n1])
+        gemm.matmul_into(w.reshape(o, k), view[n0:n1].reshape(n1 - n0, k, oh * ow), y[n0:n1])
     if b is not None:
         y += b.reshape(1, -1, 1)
     return y.reshape((n, o, oh, ow))
@@ -259,7 +259,7 @@ def conv_transpose_batch_last(x, w, b, stride, padding, dilation, out_size):
     out = xp.zeros((o, oh, ow, n), dtype=xp.result_type(x.dtype, w.dtype))
     columns_of = [_landing(width, j * dw - pw, sw, ow) for j in range(kw)]  # the same for every row chunk
     for h0, h1 in _chunks(height, o * kh * kw * width * n):
-        cols = gemm(w_rows, x_rows[:, h0:h1].reshape(c, (h1 - h0) * width * n))  # the GEMM
+        cols = gemm.matmul(w_rows, x_rows[:, h0:h1].reshape(c, (h1 - h0) * width * n))  # the GEMM
         cols = cols.reshape(o, kh, kw, h1 - h0, width, n)
         for i in range(kh):
             rows = _landing(h1 - h0, h0 * sh + i * dh - ph, sh, oh)
@@ -422,13 +422,14 @@ class Conv2dWeightGrad(Function):
             view = batch_last_view(x, self.kernel, self.stride, self.padding, self.dilation, out_size)
             gy_rows = xp.ascontiguousarray(gy.transpose(2, 3, 0, 1)).reshape(oh * ow * n, o)
             for r0, r1 in _chunks(oh, k * ow * n):
-                gw += gemm(view[:, :, :, r0:r1].reshape(k, (r1 - r0) * ow * n), gy_rows[r0 * ow * n:r1 * ow * n])
+                cols = view[:, :, :, r0:r1].reshape(k, (r1 - r0) * ow * n)
+                gw += gemm.matmul(cols, gy_rows[r0 * ow * n:r1 * ow * n])
         else:  # Σₙ cols[n] gy[n]ᵀ: a GEMM per image, a chunk of images at a time
             view = im2col(x, self.kernel, self.stride, self.padding, self.dilation, out_size)
             gy_images = gy.reshape(n, o, oh * ow)
             for n0, n1 in _chunks(n, k * oh * ow):
                 cols = view[n0:n1].reshape(n1 - n0, k, oh * ow)
-                gw += gemm(cols, gy_images[n0:n1].transpose(0, 2, 1)).sum(axis=0)
+                gw += gemm.matmul(cols, gy_images[n0:n1].transpose(0, 2, 1)).sum(axis=0)
         return xp.ascontiguousarray(gw.T).reshape(o, c, kh, kw)
 
     def backward(self, ggw):

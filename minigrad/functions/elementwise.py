@@ -264,7 +264,6 @@ of AdamW's decoupled decay (1 for none); ``step_size`` = lr/(1 − β₁ᵗ);
 ``bias2_sqrt`` = √(1 − β₂ᵗ)."""
 
 
-
 def _adam_at_step(xp, grad, weight_decay, decay, beta1, beta2, lr, eps, step, param, m, v):
     step_size = lr / (1.0 - beta1 ** step)   # 0-d arrays: the step count never leaves the device
     bias2_sqrt = xp.sqrt(1.0 - beta2 ** step)

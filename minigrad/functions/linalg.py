@@ -3,7 +3,7 @@
 import numpy
 
 from minigrad.autograd import Function
-from minigrad.gemm import gemm
+from minigrad import gemm
 from minigrad.functions.reduction import sum_to
 from minigrad.functions.shape import reshape, swapaxes
 
@@ -23,7 +23,7 @@ class MatMul(Function):
                 f"matmul: inner dimensions differ: {a.shape} @ {b.shape} "
                 f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]})"
             )
-        return gemm(a, b)  # the array type's own matmul (NumPy, CuPy, the strict stand-in); see minigrad.gemm
+        return gemm.matmul(a, b)  # the array type's own matmul (NumPy, CuPy, the strict stand-in); see minigrad.gemm
 
     def backward(self, gy):
         a, b = self.inputs

@@ -73,6 +73,10 @@ class Adam(Optimizer):
         super().load_state_dict(state_dict)
         for group, flag in zip(self.param_groups, capturable):
             group["capturable"] = flag
+            for p in group["params"]:
+                state = self.state.get(p)
+                if state is not None and not flag and type(state["step"]) is not int:  # a device count
+                    state["step"] = int(_backend.to_numpy(state["step"]))
 
     def _new_adam_state(self, p, amsgrad):
         xp = get_array_module(p.data)
@@ -103,8 +107,6 @@ class Adam(Optimizer):
             state = states.get(p)
             if state is None:
                 state = self._new_adam_state(p, amsgrad)
-            elif type(state["step"]) is not int:  # a capturable Adam's state, loaded
-                state["step"] = int(_backend.to_numpy(state["step"]))
             state["step"] = step = state["step"] + 1
             if step != corrected_at:  # parameters usually share their step: computed once
                 step_size = lr / (1.0 - beta1 ** step)

@@ -122,8 +122,8 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        session = _cuda_graph.active_session()
-        if session is not None:
+        session = _cuda_graph._session
+        if session is not None:  # a step being captured as a CUDA graph
             session.add_optimizer(self)
         with no_grad():
             for group in self.param_groups:
