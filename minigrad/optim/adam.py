@@ -75,13 +75,18 @@ class Adam(Optimizer):
             group["capturable"] = flag
             for p in group["params"]:
                 state = self.state.get(p)
-                if state is not None and not flag and type(state["step"]) is not int:  # a device count
+                if state is None or (type(state["step"]) is not int) == flag:
+                    continue
+                if flag:  # a host count, to the device (in the parameter's dtype, as _new_adam_state)
+                    state["step"] = get_array_module(p.data).full((), state["step"], p.data.dtype)
+                else:     # a device count, to the host
                     state["step"] = int(_backend.to_numpy(state["step"]))
 
-    def _new_adam_state(self, p, amsgrad):
+    def _new_adam_state(self, p, group):
         xp = get_array_module(p.data)
-        state = {"step": 0, "exp_avg": xp.zeros_like(p.data), "exp_avg_sq": xp.zeros_like(p.data)}
-        if amsgrad:
+        step = xp.zeros((), p.data.dtype) if group["capturable"] else 0  # capturable: t on the device
+        state = {"step": step, "exp_avg": xp.zeros_like(p.data), "exp_avg_sq": xp.zeros_like(p.data)}
+        if group["amsgrad"]:
             state["max_exp_avg_sq"] = xp.zeros_like(p.data)
         return self._new_state(p, state)
 
@@ -106,7 +111,7 @@ class Adam(Optimizer):
             theta, g = p.data, grad.data
             state = states.get(p)
             if state is None:
-                state = self._new_adam_state(p, amsgrad)
+                state = self._new_adam_state(p, group)
             state["step"] = step = state["step"] + 1
             if step != corrected_at:  # parameters usually share their step: computed once
                 step_size = lr / (1.0 - beta1 ** step)
@@ -129,12 +134,8 @@ class Adam(Optimizer):
             theta, g = p.data, p.grad.data
             state = self.state.get(p)
             if state is None:
-                state = self._new_adam_state(p, group["amsgrad"])
-            step = state["step"]
-            if type(step) is int:  # new, or loaded from a non-capturable Adam's checkpoint
-                step = state["step"] = get_array_module(theta).full((), step, theta.dtype)
-            elif step.dtype != theta.dtype:
-                step = state["step"] = step.astype(theta.dtype)
+                state = self._new_adam_state(p, group)
+            step = state["step"]  # a 0-d array (load_state_dict converts a host count)
             step += 1
             if not group["amsgrad"]:
                 _elementwise.adam_at_step(g, l2, decay, beta1, beta2, lr, eps, step, theta,
