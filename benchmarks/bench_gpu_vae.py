@@ -57,6 +57,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from torch_vae import make_torch_vae, torch_epoch, torch_step  # noqa: E402
+
 N, D = 60000, 784
 MINIGRAD_GRAPH, TORCH_GRAPH = "minigrad CuPy, CUDA graph", "PyTorch CUDA graph"
 OPTIONAL_SIDES = (MINIGRAD_GRAPH, TORCH_GRAPH)  # new APIs: a failure drops the side, not the whole GPU part
@@ -186,40 +188,6 @@ def minigrad_train_step_epoch(model, optimizers, loader, to_batch):
 
 # ----- PyTorch ----------------------------------------------------------------------------------
 
-def make_torch_vae(torch, seed=1, capturable=False):
-    nn, F = torch.nn, torch.nn.functional
-    torch.manual_seed(seed)
-
-    class VAE(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc1, self.fc21, self.fc22 = nn.Linear(784, 400), nn.Linear(400, 20), nn.Linear(400, 20)
-            self.fc3, self.fc4 = nn.Linear(20, 400), nn.Linear(400, 784)
-
-        def loss(self, x):
-            h = F.relu(self.fc1(x))
-            mu, logvar = self.fc21(h), self.fc22(h)
-            z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-            logits = self.fc4(F.relu(self.fc3(z)))
-            bce = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
-            kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-            return bce + kl
-
-    model = VAE().cuda()
-    return model, torch.optim.Adam(model.parameters(), lr=1e-3, capturable=capturable)
-
-
-def torch_step(model, optimizer):
-    def step(x):
-        optimizer.zero_grad()
-        loss = model.loss(x)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return step
-
-
 def torch_graphed_step(torch, model, optimizer):
     """The whole step as a CUDA graph, PyTorch's documented recipe: one graph, static input and static
     loss per batch shape (the epoch's last batch is smaller), captured the first time the shape is seen."""
@@ -254,15 +222,6 @@ def torch_capture(torch, model, optimizer, static_x):
         static_loss.backward()
         optimizer.step()
     return graph, static_x, static_loss
-
-
-def torch_epoch(torch, step, X, batch):
-    """One epoch of ``step(x) -> 0-d loss`` on data X on the device; no sync until the end."""
-    order = torch.randperm(len(X), device=X.device)
-    total = torch.zeros((), device=X.device)
-    for start in range(0, len(X), batch):
-        total += step(X[order[start:start + batch]]).detach()
-    return float(total) / len(X)
 
 
 # ----- parts --------------------------------------------------------------------------------------

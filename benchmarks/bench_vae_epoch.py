@@ -1,7 +1,8 @@
-"""One training epoch of the pytorch/examples VAE: minigrad against hand-written NumPy.
+"""One training epoch of the pytorch/examples VAE: minigrad against hand-written NumPy and PyTorch CPU.
 
-    python benchmarks/bench_vae_epoch.py                     # 5 pairs on full Fashion-MNIST
+    python benchmarks/bench_vae_epoch.py                     # 5 rounds on full Fashion-MNIST
     python benchmarks/bench_vae_epoch.py --pairs 3 --blas-threads 1 --dataset mnist-5k
+    python benchmarks/bench_vae_epoch.py --no-torch          # minigrad and hand-written only
 
 Both sides train the same network (784-400-20, ReLU, Bernoulli decoder on logits, sum of
 BCE + KL per batch, Adam 1e-3, batch 128, continuous pixels) for one full epoch:
@@ -12,15 +13,20 @@ A. minigrad: ``autoencoders.models.vae.VAE`` with ``minigrad.optim.Adam``, fed b
    metrics file, the progress bar and the test evaluation; the losses, device scalars, are
    read at the end of the epoch).
 B. ``benchmarks/handwritten_vae.py``: float32 NumPy, manual backward, flat Adam buffers.
+C. PyTorch CPU, when torch is importable (an optional side: "not installed" otherwise, or
+   left out with ``--no-torch``): ``benchmarks/torch_vae.py``, the same network and loss with
+   PyTorch's Adam, fed by ``torch.randperm`` and row gathers of the training set as a tensor,
+   with ``--blas-threads`` threads (``torch.set_num_threads``).
 
-The runs are interleaved (A B A B ...) in one process so that both see the same machine
+The runs are interleaved (A B C A B C ...) in one process so that all see the same machine
 load, each side keeps training its own model from epoch to epoch, and one warm-up epoch
 of each is run first and not counted. Printed: the median seconds of each side and the
 paired ratios A_i / B_i (their median and range), in wall-clock time and in CPU time of the
-process. The target is a median ratio <= 1.10. On a shared, loaded machine the wall-clock
-time includes waiting for a core; with ``--blas-threads 1`` the CPU time does not, and it
-is the steadier figure. ``--profile FILE`` adds a cProfile (in CPU time) of one more
-minigrad epoch.
+process; with PyTorch also C_i / B_i (docs/benchmarks.md's reference figure: 1.27, measured
+with 2 threads) and A_i / C_i. The target is a median A/B <= 1.10. On a shared, loaded
+machine the wall-clock time includes waiting for a core; with ``--blas-threads 1`` the CPU
+time does not, and it is the steadier figure. ``--profile FILE`` adds a cProfile (in CPU
+time) of one more minigrad epoch.
 """
 
 import argparse
@@ -33,11 +39,12 @@ from pathlib import Path
 
 def parse_args():
     parser = argparse.ArgumentParser(description="Time one VAE training epoch: minigrad vs hand-written NumPy.")
-    parser.add_argument("--pairs", type=int, default=5, help="timed (A, B) pairs (default 5)")
+    parser.add_argument("--pairs", type=int, default=5, help="timed rounds, one epoch of each side (default 5)")
     parser.add_argument("--dataset", default="fashion-mnist", help="fashion-mnist (default), mnist, mnist-5k")
     parser.add_argument("--blas-threads", type=int, default=None,
                         help="set OPENBLAS/OMP/MKL_NUM_THREADS (default: leave the environment as it is)")
     parser.add_argument("--no-warmup", action="store_true", help="do not run an untimed warm-up epoch of each")
+    parser.add_argument("--no-torch", action="store_true", help="leave the PyTorch CPU side out")
     parser.add_argument("--profile", metavar="FILE", default=None,
                         help="also write a cProfile of one extra minigrad epoch to FILE and print its top entries")
     return parser.parse_args()
@@ -54,6 +61,7 @@ def main():
 
     import numpy as np
 
+    import common
     import minigrad
     from autoencoders.training import make_config
     from autoencoders.training.config import build_model
@@ -79,33 +87,50 @@ def main():
     def epoch_handwritten():
         return train_epoch(handwritten, x_train)
 
+    sides = {"minigrad": epoch_minigrad, "handwritten": epoch_handwritten}
+    torch = None if args.no_torch else common.torch_or_none(args.blas_threads)
+    if torch is not None:
+        from torch_vae import make_torch_vae, torch_epoch, torch_step
+
+        step = torch_step(*make_torch_vae(torch, seed=config["seed"], device="cpu"))
+        x_torch = torch.from_numpy(x_train)
+        sides["PyTorch"] = lambda: torch_epoch(torch, step, x_torch, config["batch_size"])
+
     def timed(epoch):
         """(wall seconds, CPU seconds of this process, the epoch's mean training loss)."""
         wall, cpu = time.perf_counter(), time.process_time()
         loss = epoch()
         return time.perf_counter() - wall, time.process_time() - cpu, loss
 
+    def timed_round(label):
+        results = {name: timed(epoch) for name, epoch in sides.items()}
+        line = "   ".join(f"{name} {t:6.2f} s (cpu {c:6.2f} s, train loss {loss:.2f})"
+                           for name, (t, c, loss) in results.items())
+        (ta, ca, _), (tb, cb, _) = results["minigrad"], results["handwritten"]
+        print(f"{label:9} {line}   minigrad/handwritten {ta / tb:.3f} (cpu {ca / cb:.3f})", flush=True)
+        return results
+
     print(f"{args.dataset}: {len(x_train)} training images, batch 128 ({len(loader)} steps per epoch); "
           f"numpy {np.__version__}, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
-          f"{os.cpu_count()} CPUs", flush=True)
+          f"{os.cpu_count()} CPUs; PyTorch CPU: "
+          + ("left out (--no-torch)" if args.no_torch else
+             f"torch {torch.__version__}, {torch.get_num_threads()} threads" if torch is not None else "not installed"),
+          flush=True)
     if not args.no_warmup:
-        (ta, ca, la), (tb, cb, lb) = timed(epoch_minigrad), timed(epoch_handwritten)
-        print(f"warm-up   A minigrad {ta:6.2f} s (cpu {ca:6.2f} s, train loss {la:.2f})   "
-              f"B handwritten {tb:6.2f} s (cpu {cb:6.2f} s, train loss {lb:.2f})", flush=True)
-    wall_a, wall_b, cpu_a, cpu_b = [], [], [], []
-    for i in range(1, args.pairs + 1):
-        ta, ca, la = timed(epoch_minigrad)
-        tb, cb, lb = timed(epoch_handwritten)
-        wall_a.append(ta), wall_b.append(tb), cpu_a.append(ca), cpu_b.append(cb)
-        print(f"pair {i}    A minigrad {ta:6.2f} s (cpu {ca:6.2f} s, train loss {la:.2f})   "
-              f"B handwritten {tb:6.2f} s (cpu {cb:6.2f} s, train loss {lb:.2f})   A/B {ta / tb:.3f} "
-              f"(cpu {ca / cb:.3f})", flush=True)
+        timed_round("warm-up")
+    rounds = [timed_round(f"round {i}") for i in range(1, args.pairs + 1)]
+    comparisons = [("minigrad", "handwritten", "target <= 1.10")]
+    if torch is not None:
+        comparisons += [("PyTorch", "handwritten", "docs/benchmarks.md: 1.27 with 2 threads"),
+                        ("minigrad", "PyTorch", "below 1: minigrad is faster")]
     median = statistics.median
-    for name, a, b in (("wall-clock", wall_a, wall_b), ("CPU time", cpu_a, cpu_b)):
-        ratios = [x / y for x, y in zip(a, b)]
-        print(f"{name}: median epoch minigrad {median(a):.2f} s, handwritten {median(b):.2f} s; paired ratio "
-              f"minigrad/handwritten median {median(ratios):.3f} (range {min(ratios):.3f}-{max(ratios):.3f}); "
-              "target <= 1.10")
+    for clock, index in (("wall-clock", 0), ("CPU time", 1)):
+        medians = ", ".join(f"{name} {median([r[name][index] for r in rounds]):.2f} s" for name in sides)
+        print(f"{clock}: median epoch {medians}")
+        for a, b, note in comparisons:
+            ratios = [r[a][index] / r[b][index] for r in rounds]
+            print(f"  paired ratio {a}/{b} median {median(ratios):.3f} "
+                  f"(range {min(ratios):.3f}-{max(ratios):.3f}); {note}")
     print("(on a loaded machine the wall-clock epoch includes time spent waiting for a core; the CPU time does "
           "not, and is the fairer figure when --blas-threads 1)")
 

@@ -11,6 +11,7 @@ The machine paragraph of each benchmark says which kernel did run (via threadpoo
 when installed). Benchmarks are never part of the test suite.
 
 1. vae     one VAE epoch, minigrad vs hand-written NumPy  (bench_vae_epoch.py)   target <= 1.10
+          (+ PyTorch CPU when installed)
 2. mlp     tiny MLP step: engine overhead, + PyTorch CPU   (bench_mlp_step.py)    target <= 1.3
 3. conv    conv autoencoder step vs PyTorch CPU, and each    (bench_conv_ae.py)     target <= 1.5
           convolution of the step on its own (--layers)
