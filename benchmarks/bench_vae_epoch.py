@@ -15,15 +15,20 @@ A. minigrad: ``autoencoders.models.vae.VAE`` with ``minigrad.optim.Adam``, fed b
 B. ``benchmarks/handwritten_vae.py``: float32 NumPy, manual backward, flat Adam buffers.
 C. PyTorch CPU, when torch is importable (an optional side: "not installed" otherwise, or
    left out with ``--no-torch``): ``benchmarks/torch_vae.py``, the same network and loss with
-   PyTorch's Adam, fed by ``torch.randperm`` and row gathers of the training set as a tensor,
-   with ``--blas-threads`` threads (``torch.set_num_threads``).
+   PyTorch's default Adam (as pytorch/examples), fed by ``torch.randperm`` and row gathers of
+   the training set as a tensor, with ``--blas-threads`` threads (``torch.set_num_threads``);
+D. "PyTorch fast": the same with PyTorch's fastest CPU settings, ``Adam(fused=True)`` (torch >=
+   2.4) and ``torch.set_flush_denormal(True)`` during its epochs. From the second epoch on, the
+   first moments of the weights into dead ReLU units decay into float32 subnormals, and x86
+   arithmetic on those is slow: PyTorch's fused Adam epoch went from 2.3 to 3.1 s, and back to
+   2.2 s with the flush. minigrad's and the hand-written Adam set such moments to zero every 16 steps.
 
-The runs are interleaved (A B C A B C ...) in one process so that all see the same machine
+The runs are interleaved (A B C D A B C D ...) in one process so that all see the same machine
 load, each side keeps training its own model from epoch to epoch, and one warm-up epoch
 of each is run first and not counted. Printed: the median seconds of each side and the
 paired ratios A_i / B_i (their median and range), in wall-clock time and in CPU time of the
 process; with PyTorch also C_i / B_i (docs/benchmarks.md's reference figure: 1.27, measured
-with 2 threads) and A_i / C_i. The target is a median A/B <= 1.10. On a shared, loaded
+with 2 threads), A_i / C_i and A_i / D_i. The target is a median A/B <= 1.10. On a shared, loaded
 machine the wall-clock time includes waiting for a core; with ``--blas-threads 1`` the CPU
 time does not, and it is the steadier figure. ``--profile FILE`` adds a cProfile (in CPU
 time) of one more minigrad epoch.
@@ -92,9 +97,24 @@ def main():
     if torch is not None:
         from torch_vae import make_torch_vae, torch_epoch, torch_step
 
-        step = torch_step(*make_torch_vae(torch, seed=config["seed"], device="cpu"))
         x_torch = torch.from_numpy(x_train)
+        step = torch_step(*make_torch_vae(torch, seed=config["seed"], device="cpu"))
         sides["PyTorch"] = lambda: torch_epoch(torch, step, x_torch, config["batch_size"])
+        try:
+            fast_step = torch_step(*make_torch_vae(torch, seed=config["seed"], device="cpu", fused=True))
+        except (RuntimeError, TypeError) as exc:  # fused Adam on the CPU needs torch >= 2.4
+            print(f"PyTorch fast: left out ({type(exc).__name__}: {exc})")
+        else:
+            def epoch_torch_fast():
+                # Flushing subnormals to zero (FTZ/DAZ) is a setting of the calling thread: on for this
+                # side's epoch only, or the NumPy sides would get it too.
+                torch.set_flush_denormal(True)
+                try:
+                    return torch_epoch(torch, fast_step, x_torch, config["batch_size"])
+                finally:
+                    torch.set_flush_denormal(False)
+
+            sides["PyTorch fast"] = epoch_torch_fast
 
     def timed(epoch):
         """(wall seconds, CPU seconds of this process, the epoch's mean training loss)."""
@@ -123,6 +143,8 @@ def main():
     if torch is not None:
         comparisons += [("PyTorch", "handwritten", "docs/benchmarks.md: 1.27 with 2 threads"),
                         ("minigrad", "PyTorch", "below 1: minigrad is faster")]
+    if "PyTorch fast" in sides:
+        comparisons += [("minigrad", "PyTorch fast", "PyTorch's fused Adam, subnormals flushed to zero")]
     median = statistics.median
     for clock, index in (("wall-clock", 0), ("CPU time", 1)):
         medians = ", ".join(f"{name} {median([r[name][index] for r in rounds]):.2f} s" for name in sides)

@@ -3,12 +3,13 @@ bench_gpu_vae.py (CUDA). PyTorch is an optional import of the benchmarks, never 
 
 784 -> 400 (ReLU) -> mu, logvar (20 each); z = mu + eps * exp(logvar / 2); z -> 400 (ReLU) ->
 784 logits. Loss per batch: the sum of BCE with logits and the closed-form KL, as in
-pytorch/examples; Adam lr 1e-3 (PyTorch's default implementation for the device: foreach).
+pytorch/examples; Adam lr 1e-3 (PyTorch's default implementation for the device, or fused).
 """
 
 
-def make_torch_vae(torch, seed=1, capturable=False, device="cuda"):
-    """(model, optimizer) on ``device``; ``model.loss(x)`` is the batch's summed loss."""
+def make_torch_vae(torch, seed=1, capturable=False, device="cuda", fused=None):
+    """(model, optimizer) on ``device``; ``model.loss(x)`` is the batch's summed loss.
+    ``fused=True``: PyTorch's fused Adam (one kernel per step; on the CPU since torch 2.4)."""
     nn, F = torch.nn, torch.nn.functional
     torch.manual_seed(seed)
 
@@ -28,7 +29,7 @@ def make_torch_vae(torch, seed=1, capturable=False, device="cuda"):
             return bce + kl
 
     model = VAE().to(device)
-    return model, torch.optim.Adam(model.parameters(), lr=1e-3, capturable=capturable)
+    return model, torch.optim.Adam(model.parameters(), lr=1e-3, capturable=capturable, fused=fused)
 
 
 def torch_step(model, optimizer):
