@@ -43,13 +43,14 @@ from pathlib import Path
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description="Time one VAE training epoch: minigrad vs hand-written NumPy.")
+    parser = argparse.ArgumentParser(description="Time one VAE training epoch: minigrad vs hand-written NumPy "
+                                                 "(and PyTorch CPU when installed).")
     parser.add_argument("--pairs", type=int, default=5, help="timed rounds, one epoch of each side (default 5)")
     parser.add_argument("--dataset", default="fashion-mnist", help="fashion-mnist (default), mnist, mnist-5k")
     parser.add_argument("--blas-threads", type=int, default=None,
                         help="set OPENBLAS/OMP/MKL_NUM_THREADS (default: leave the environment as it is)")
     parser.add_argument("--no-warmup", action="store_true", help="do not run an untimed warm-up epoch of each")
-    parser.add_argument("--no-torch", action="store_true", help="leave the PyTorch CPU side out")
+    parser.add_argument("--no-torch", action="store_true", help="leave the PyTorch CPU sides out")
     parser.add_argument("--profile", metavar="FILE", default=None,
                         help="also write a cProfile of one extra minigrad epoch to FILE and print its top entries")
     return parser.parse_args()
