@@ -36,7 +36,6 @@ time) of one more minigrad epoch.
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -117,19 +116,11 @@ def main():
 
             sides["PyTorch fast"] = epoch_torch_fast
 
-    def timed(epoch):
-        """(wall seconds, CPU seconds of this process, the epoch's mean training loss)."""
-        wall, cpu = time.perf_counter(), time.process_time()
-        loss = epoch()
-        return time.perf_counter() - wall, time.process_time() - cpu, loss
-
-    def timed_round(label):
-        results = {name: timed(epoch) for name, epoch in sides.items()}
+    def report(label, results):
         line = "   ".join(f"{name} {t:6.2f} s (cpu {c:6.2f} s, train loss {loss:.2f})"
                            for name, (t, c, loss) in results.items())
         (ta, ca, _), (tb, cb, _) = results["minigrad"], results["handwritten"]
         print(f"{label:9} {line}   minigrad/handwritten {ta / tb:.3f} (cpu {ca / cb:.3f})", flush=True)
-        return results
 
     print(f"{args.dataset}: {len(x_train)} training images, batch 128 ({len(loader)} steps per epoch); "
           f"numpy {np.__version__}, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
@@ -137,23 +128,20 @@ def main():
           + ("left out (--no-torch)" if args.no_torch else
              f"torch {torch.__version__}, {torch.get_num_threads()} threads" if torch is not None else "not installed"),
           flush=True)
-    if not args.no_warmup:
-        timed_round("warm-up")
-    rounds = [timed_round(f"round {i}") for i in range(1, args.pairs + 1)]
+    samples = common.interleaved(list(sides.items()), args.pairs, warmup=0 if args.no_warmup else 1,
+                                 on_round=report)
     comparisons = [("minigrad", "handwritten", "target <= 1.10")]
     if torch is not None:
         comparisons += [("PyTorch", "handwritten", "docs/benchmarks.md: 1.27 with 2 threads"),
                         ("minigrad", "PyTorch", "below 1: minigrad is faster")]
     if "PyTorch fast" in sides:
         comparisons += [("minigrad", "PyTorch fast", "PyTorch's fused Adam, subnormals flushed to zero")]
-    median = statistics.median
-    for clock, index in (("wall-clock", 0), ("CPU time", 1)):
-        medians = ", ".join(f"{name} {median([r[name][index] for r in rounds]):.2f} s" for name in sides)
+    for clock, which in (("wall-clock", 0), ("CPU time", 1)):
+        medians = ", ".join(f"{name} {common.median(samples, name, which):.2f} s" for name in sides)
         print(f"{clock}: median epoch {medians}")
         for a, b, note in comparisons:
-            ratios = [r[a][index] / r[b][index] for r in rounds]
-            print(f"  paired ratio {a}/{b} median {median(ratios):.3f} "
-                  f"(range {min(ratios):.3f}-{max(ratios):.3f}); {note}")
+            med, low, high = common.paired(samples, a, b, which)
+            print(f"  paired ratio {a}/{b} median {med:.3f} (range {low:.3f}-{high:.3f}); {note}")
     print("(on a loaded machine the wall-clock epoch includes time spent waiting for a core; the CPU time does "
           "not, and is the fairer figure when --blas-threads 1)")
 

@@ -91,20 +91,26 @@ def describe_machine():
     return "\n".join(lines)
 
 
-def interleaved(sides, rounds, warmup=1):
+def interleaved(sides, rounds, warmup=1, on_round=None):
     """Run each ``(name, fn)`` of ``sides`` in turn, ``rounds`` times (after ``warmup`` untimed rounds).
 
-    Returns {name: [(wall_seconds, cpu_seconds), ...]} with one entry per round.
+    Returns {name: [(wall_seconds, cpu_seconds), ...]} with one entry per round. ``on_round(label,
+    results)``, if given, is called after every round, the warm-up ones too ("warm-up", "round 1",
+    ...), with ``results`` = {name: (wall_seconds, cpu_seconds, what fn returned)}: progress for
+    benchmarks whose rounds take seconds.
     """
-    for _ in range(warmup):
-        for _, fn in sides:
-            fn()
     samples = {name: [] for name, _ in sides}
-    for _ in range(rounds):
+    for index in range(-warmup, rounds):
+        results = {}
         for name, fn in sides:
             wall, cpu = time.perf_counter(), time.process_time()
-            fn()
-            samples[name].append((time.perf_counter() - wall, time.process_time() - cpu))
+            value = fn()
+            results[name] = (time.perf_counter() - wall, time.process_time() - cpu, value)
+        if index >= 0:
+            for name, (wall, cpu, _) in results.items():
+                samples[name].append((wall, cpu))
+        if on_round is not None:
+            on_round("warm-up" if index < 0 else f"round {index + 1}", results)
     return samples
 
 
