@@ -57,16 +57,12 @@ def parse_args():
 
 def main():
     args = parse_args()
-    if args.blas_threads is not None:  # must happen before NumPy is imported
-        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[name] = str(args.blas_threads)
-    root = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(root))
-    sys.path.insert(0, str(root / "benchmarks"))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import common  # puts the project root on sys.path too
 
+    common.set_threads(args.blas_threads)  # before NumPy is imported
     import numpy as np
 
-    import common
     import minigrad
     from autoencoders.training import make_config
     from autoencoders.training.config import build_model
