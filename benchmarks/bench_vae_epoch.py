@@ -32,6 +32,11 @@ with 2 threads), A_i / C_i and A_i / D_i. The target is a median A/B <= 1.10. On
 machine the wall-clock time includes waiting for a core; with ``--blas-threads 1`` the CPU
 time does not, and it is the steadier figure. ``--profile FILE`` adds a cProfile (in CPU
 time) of one more minigrad epoch.
+
+``--breakdown EPOCHS`` replaces the rounds by a finer look at the same two sides on the same
+data: after a warm-up epoch of each, EPOCHS epochs of each (alternating), each step's CPU time
+split into getting the batch, forward + backward, and the Adam update (minigrad's
+``train_step`` is timed whole and its optimizer's ``step`` on its own).
 """
 
 import argparse
@@ -52,6 +57,9 @@ def parse_args():
     parser.add_argument("--no-torch", action="store_true", help="leave the PyTorch CPU sides out")
     parser.add_argument("--profile", metavar="FILE", default=None,
                         help="also write a cProfile of one extra minigrad epoch to FILE and print its top entries")
+    parser.add_argument("--breakdown", metavar="EPOCHS", type=int, default=None,
+                        help="instead of the rounds: EPOCHS epochs of each side, each step split into batch, "
+                             "forward + backward and Adam (CPU time)")
     return parser.parse_args()
 
 
@@ -87,6 +95,9 @@ def main():
 
     def epoch_handwritten():
         return train_epoch(handwritten, x_train)
+
+    if args.breakdown:
+        return breakdown(args.breakdown, model, optimizers, loader, to_batch, handwritten, x_train, train_epoch)
 
     sides = {"minigrad": epoch_minigrad, "handwritten": epoch_handwritten}
     torch = None if args.no_torch else common.torch_or_none(args.blas_threads)
@@ -149,6 +160,77 @@ def main():
         profiler.runcall(epoch_minigrad)
         profiler.dump_stats(args.profile)
         pstats.Stats(args.profile).sort_stats("tottime").print_stats(25)
+
+
+def breakdown(epochs, model, optimizers, loader, to_batch, handwritten, x_train, train_epoch):
+    """Per step, the CPU µs of each phase on each side."""
+    import common
+
+    clock = time.process_time
+    for arrays in loader:  # a warm-up epoch of each
+        model.train_step(to_batch(arrays), optimizers)
+    train_epoch(handwritten, x_train)
+
+    spent = {side: {"batch": 0.0, "step": 0.0, "Adam": 0.0} for side in ("minigrad", "handwritten")}
+    (optimizer,) = optimizers.values()
+    time_calls(optimizer, "step", spent["minigrad"], clock)
+    time_calls(handwritten, "adam_step", spent["handwritten"], clock)
+
+    def epoch_minigrad(times):
+        batches = iter(loader)
+        for _ in range(len(loader)):
+            t0 = clock()
+            batch = to_batch(next(batches))
+            t1 = clock()
+            model.train_step(batch, optimizers)
+            t2 = clock()
+            times["batch"] += t1 - t0
+            times["step"] += t2 - t1
+
+    def epoch_handwritten(times):
+        order = handwritten.rng.permutation(len(x_train))  # as train_epoch draws it
+        for start in range(0, len(x_train), loader.batch_size):
+            t0 = clock()
+            rows = x_train[order[start:start + loader.batch_size]]
+            t1 = clock()
+            handwritten.train_step(rows)
+            t2 = clock()
+            times["batch"] += t1 - t0
+            times["step"] += t2 - t1
+
+    for _ in range(epochs):  # the sides alternate epoch by epoch, as in the rounds
+        epoch_minigrad(spent["minigrad"])
+        epoch_handwritten(spent["handwritten"])
+    steps = epochs * len(loader)
+    del optimizer.step, handwritten.adam_step  # the timing wrappers (instance attributes)
+
+    def per_step(side):
+        s = spent[side]
+        phases = {"batch": s["batch"], "forward + backward": s["step"] - s["Adam"], "Adam": s["Adam"]}
+        phases["total"] = sum(phases.values())
+        return {phase: seconds / steps * 1e6 for phase, seconds in phases.items()}
+
+    ours, theirs = per_step("minigrad"), per_step("handwritten")
+    print(f"{epochs} epochs of each side after a warm-up epoch of each, alternating; "
+          "CPU µs per step (minigrad's batch includes to_batch; the noise ε is drawn in forward by minigrad, "
+          "in its train_step by the hand-written VAE)")
+    print(common.table(["phase", "minigrad", "hand-written", "minigrad ÷ hand-written", "difference"],
+                       [[phase, f"{ours[phase]:.0f}", f"{theirs[phase]:.0f}", f"{ours[phase] / theirs[phase]:.3f}",
+                         f"{ours[phase] - theirs[phase]:+.0f}"] for phase in ours]))
+
+
+def time_calls(owner, name, bucket, clock):
+    """Make ``owner.name()`` (a method) add the CPU time of each call to ``bucket["Adam"]``."""
+    method = getattr(owner, name)
+
+    def timed(*args, **kwargs):
+        start = clock()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            bucket["Adam"] += clock() - start
+
+    setattr(owner, name, timed)
 
 
 if __name__ == "__main__":
