@@ -2,8 +2,8 @@
 # The GPU checks of issue #8 in one command, for a machine with an NVIDIA GPU, CuPy and PyTorch CUDA
 # (no network, no datasets, the package not installed):
 #
-#     bash benchmarks/gpu_suite.sh            # about 7 minutes at most (150 s tests + 240 s benchmark + info)
-#     TEST_LIMIT=90 BENCH_LIMIT=180 PAIRS=2 bash benchmarks/gpu_suite.sh    # a shorter run
+#     bash benchmarks/gpu_suite.sh            # about 8 minutes at most (150 s tests + 240 s benchmark + 60 s profile + info)
+#     TEST_LIMIT=90 BENCH_LIMIT=180 PAIRS=2 PROFILE_LIMIT=45 bash benchmarks/gpu_suite.sh    # a shorter run
 #
 # 1. the test suite on real CuPy (tests parametrized with the "cupy" backend, the fused kernels'
 #    and the optimizers' first), stopped cleanly after TEST_LIMIT seconds;
@@ -11,7 +11,10 @@
 #    steps replayed as a CUDA graph, then the VAE epoch on 60,000 SYNTHETIC images with minigrad
 #    CuPy vs PyTorch CUDA at batch 128 and 1024, eager and as CUDA graphs (plus fused kernels off,
 #    the training loop's own path, `autoencoders train vae` with and without --cuda-graph, and
-#    minigrad on this machine's CPU).
+#    minigrad on this machine's CPU);
+# 3. benchmarks/profile_gpu_step.py: the GPU's own profile (CUPTI, through torch.profiler) of the VAE
+#    step at batch 1024: kernels per step, their GPU time, how busy the GPU is; minigrad eager, minigrad
+#    as a CUDA graph, PyTorch eager.
 #
 # Each part has its own time limit and its own exit status; a failing part does not stop the next.
 # Logs go to $OUT (set by the device runner) or to ./gpu_suite_logs.
@@ -24,6 +27,7 @@ mkdir -p "$LOGS"
 TEST_LIMIT="${TEST_LIMIT:-150}"     # 0 skips the tests
 BENCH_LIMIT="${BENCH_LIMIT:-240}"
 PAIRS="${PAIRS:-3}"                 # timed epochs per side and batch size (after one warm-up)
+PROFILE_LIMIT="${PROFILE_LIMIT:-60}"  # 0 skips the profile
 PYTHON="${PYTHON:-python3}"
 
 run_part() {  # name, seconds, command...: SIGINT at the limit (pytest then prints its summary), KILL 15 s later
@@ -55,6 +59,12 @@ fi
 
 run_part bench-gpu-vae "$BENCH_LIMIT" $PYTHON benchmarks/bench_gpu_vae.py --batches 128,1024 --pairs "$PAIRS" \
     --part-timeout 90
+
+if [ "$PROFILE_LIMIT" = 0 ]; then
+    echo "PROFILE_LIMIT=0: the profile part is skipped"
+else
+    run_part profile-gpu-step "$PROFILE_LIMIT" $PYTHON benchmarks/profile_gpu_step.py --batch 1024 --steps 30
+fi
 
 echo
 echo "=================== summary (part, exit status, seconds); logs in $LOGS"
