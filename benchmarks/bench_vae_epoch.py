@@ -97,7 +97,8 @@ def main():
         return train_epoch(handwritten, x_train)
 
     if args.breakdown:
-        return breakdown(args.breakdown, model, optimizers, loader, to_batch, handwritten, x_train, train_epoch)
+        warmups = () if args.no_warmup else (epoch_minigrad, epoch_handwritten)
+        return breakdown(args.breakdown, warmups, model, optimizers, loader, to_batch, handwritten, x_train)
 
     sides = {"minigrad": epoch_minigrad, "handwritten": epoch_handwritten}
     torch = None if args.no_torch else common.torch_or_none(args.blas_threads)
@@ -162,21 +163,20 @@ def main():
         pstats.Stats(args.profile).sort_stats("tottime").print_stats(25)
 
 
-def breakdown(epochs, model, optimizers, loader, to_batch, handwritten, x_train, train_epoch):
-    """Per step, the CPU µs of each phase on each side."""
+def breakdown(epochs, warmups, model, optimizers, loader, to_batch, handwritten, x_train):
+    """Per step, the CPU µs of each phase on each side, after the ``warmups`` (untimed epochs)."""
     import common
 
     clock = time.process_time
-    for arrays in loader:  # a warm-up epoch of each
-        model.train_step(to_batch(arrays), optimizers)
-    train_epoch(handwritten, x_train)
+    for warm_up in warmups:
+        warm_up()
 
     spent = {side: {"batch": 0.0, "step": 0.0, "Adam": 0.0} for side in ("minigrad", "handwritten")}
     (optimizer,) = optimizers.values()
     time_calls(optimizer, "step", spent["minigrad"], clock)
     time_calls(handwritten, "adam_step", spent["handwritten"], clock)
 
-    def epoch_minigrad(times):
+    def timed_minigrad_epoch(times):
         batches = iter(loader)
         for _ in range(len(loader)):
             t0 = clock()
@@ -187,7 +187,7 @@ def breakdown(epochs, model, optimizers, loader, to_batch, handwritten, x_train,
             times["batch"] += t1 - t0
             times["step"] += t2 - t1
 
-    def epoch_handwritten(times):
+    def timed_handwritten_epoch(times):
         order = handwritten.rng.permutation(len(x_train))  # as train_epoch draws it
         for start in range(0, len(x_train), loader.batch_size):
             t0 = clock()
@@ -199,8 +199,8 @@ def breakdown(epochs, model, optimizers, loader, to_batch, handwritten, x_train,
             times["step"] += t2 - t1
 
     for _ in range(epochs):  # the sides alternate epoch by epoch, as in the rounds
-        epoch_minigrad(spent["minigrad"])
-        epoch_handwritten(spent["handwritten"])
+        timed_minigrad_epoch(spent["minigrad"])
+        timed_handwritten_epoch(spent["handwritten"])
     steps = epochs * len(loader)
     del optimizer.step, handwritten.adam_step  # the timing wrappers (instance attributes)
 
@@ -211,7 +211,7 @@ def breakdown(epochs, model, optimizers, loader, to_batch, handwritten, x_train,
         return {phase: seconds / steps * 1e6 for phase, seconds in phases.items()}
 
     ours, theirs = per_step("minigrad"), per_step("handwritten")
-    print(f"{epochs} epochs of each side after a warm-up epoch of each, alternating; "
+    print(f"{epochs} epochs of each side{' after a warm-up epoch of each' if warmups else ''}, alternating; "
           "CPU µs per step (minigrad's batch includes to_batch; the noise ε is drawn in forward by minigrad, "
           "in its train_step by the hand-written VAE)")
     print(common.table(["phase", "minigrad", "hand-written", "minigrad ÷ hand-written", "difference"],
